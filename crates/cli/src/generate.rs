@@ -1,0 +1,126 @@
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use glassbox_model::trace::block_on;
+use glassbox_model::{DecodeSettings, Generator, Strategy};
+use serde_json::json;
+
+use crate::source;
+
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// Checkpoint [default: the shipped model]
+    #[arg(long)]
+    model: Option<PathBuf>,
+    #[arg(long)]
+    prompt: String,
+    #[arg(long, default_value_t = 200)]
+    max_new: usize,
+    /// greedy, sample or beam
+    #[arg(long, default_value = "sample")]
+    strategy: String,
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f32,
+    /// Keep only the K most likely tokens (0 = off)
+    #[arg(long, default_value_t = 0)]
+    top_k: usize,
+    /// Keep the smallest set of tokens whose probability reaches P (1 = off)
+    #[arg(long, default_value_t = 1.0)]
+    top_p: f32,
+    #[arg(long, default_value_t = 4)]
+    beams: usize,
+    #[arg(long, default_value_t = 1.0)]
+    length_penalty: f32,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print each step's top candidates with their probabilities
+    #[arg(long)]
+    explain: bool,
+    /// Print one JSON object: new_ids, new_text (and sequences_score for beam)
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: GenerateArgs) -> Result<()> {
+    let device = source::device();
+    let (checkpoint, model) = source::load_model(
+        &args.model.clone().unwrap_or_else(source::default_model),
+        &device,
+    )?;
+    let tokenizer = &checkpoint.tokenizer;
+    let prompt = tokenizer.encode(&args.prompt)?;
+    let settings = DecodeSettings {
+        strategy: Strategy::from_name(&args.strategy).map_err(anyhow::Error::msg)?,
+        temperature: args.temperature,
+        top_k: args.top_k,
+        top_p: args.top_p,
+        beam_width: args.beams,
+        length_penalty: args.length_penalty,
+        seed: args.seed,
+    };
+    let context = model.context_length();
+    let mut generator = Generator::new(model, prompt.clone(), settings.clone())?;
+    generator.max_new_tokens = args.max_new;
+    if prompt.len() > context {
+        eprintln!(
+            "note: the prompt has {} tokens, more than the model's context of {context}: the model sees the last {context}",
+            prompt.len()
+        );
+    }
+    let mut said_sliding = prompt.len() > context;
+    let mut printed = 0;
+    if !args.json && !args.explain {
+        print!("{}", args.prompt);
+    }
+    while generator.generated().len() < args.max_new && !generator.is_done() {
+        let step = block_on(generator.step())?.clone();
+        if !said_sliding && step.window_start > 0 {
+            eprintln!(
+                "\nnote: the text is now longer than the context of {context} tokens: the window slides, the model sees the last {context}"
+            );
+            said_sliding = true;
+        }
+        if args.explain {
+            let dist = step.distribution(&settings);
+            let candidates: Vec<String> = dist
+                .top(&step.logits, 5)
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{:>6} {:.3}{}",
+                        format!("{:?}", tokenizer.token_text(c.id)),
+                        c.prob,
+                        if c.excluded { " (cut)" } else { "" }
+                    )
+                })
+                .collect();
+            println!(
+                "step {:>3}: chose {:<8} from {}",
+                step.index,
+                format!("{:?}", tokenizer.token_text(step.chosen)),
+                candidates.join(" | ")
+            );
+        } else if !args.json && settings.strategy != Strategy::Beam {
+            print!("{}", tokenizer.token_text(step.chosen));
+            printed += 1;
+        }
+    }
+    let (new_ids, score) = match generator.best_beam() {
+        Some(best) => (best.tokens, Some(best.score)),
+        None => (generator.generated().to_vec(), None),
+    };
+    let new_text = tokenizer.decode(&new_ids);
+    if args.json {
+        let mut out = json!({ "new_ids": new_ids, "new_text": new_text });
+        if let Some(score) = score {
+            out["sequences_score"] = json!(score);
+        }
+        println!("{out}");
+    } else if args.explain || printed == 0 {
+        println!("{}{new_text}", args.prompt);
+    } else {
+        println!();
+    }
+    Ok(())
+}

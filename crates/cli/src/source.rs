@@ -1,0 +1,63 @@
+//! Where models and corpora come from: the shipped defaults, or paths given on the command line.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use burn::tensor::Device;
+use glassbox_model::{Checkpoint, Gpt};
+
+/// The repository's `assets/` folder, found from the build location.
+pub fn assets_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets")
+}
+
+pub fn default_model() -> PathBuf {
+    assets_dir().join("glassbox-shakespeare.safetensors")
+}
+
+pub fn default_corpus() -> PathBuf {
+    assets_dir().join("shakespeare.txt")
+}
+
+pub fn device() -> Device {
+    Device::flex()
+}
+
+pub fn load_checkpoint(path: &Path) -> Result<Checkpoint> {
+    if !path.exists() {
+        bail!("model file {} does not exist", path.display());
+    }
+    Ok(Checkpoint::load(path)?)
+}
+
+pub fn load_model(path: &Path, device: &Device) -> Result<(Checkpoint, Gpt)> {
+    let checkpoint = load_checkpoint(path)?;
+    let model = checkpoint.to_model(device)?;
+    Ok((checkpoint, model))
+}
+
+/// The concatenated text of `paths` (the shipped corpus when empty).
+pub fn read_corpus(paths: &[PathBuf]) -> Result<(String, String)> {
+    let paths = if paths.is_empty() {
+        vec![default_corpus()]
+    } else {
+        paths.to_vec()
+    };
+    let mut text = String::new();
+    for path in &paths {
+        text.push_str(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read corpus {}", path.display()))?,
+        );
+    }
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    Ok((text, names.join(" + ")))
+}

@@ -1,0 +1,209 @@
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use glassbox_model::checkpoint::TrainingRecord;
+use glassbox_model::data::Corpus;
+use glassbox_model::tokenizer::CharTokenizer;
+use glassbox_model::trace::block_on;
+use glassbox_model::{Checkpoint, Preset, Tokenizer, TrainConfig, Trainer};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::source;
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Text files to train on; the last 10% is held out for validation [default: the shipped corpus]
+    #[arg(long, num_args = 1..)]
+    corpus: Vec<PathBuf>,
+    /// Model size: tiny, small or shipped
+    #[arg(long, default_value = "tiny")]
+    preset: String,
+    /// Train until this many optimizer steps are done (a resumed run counts its earlier steps)
+    #[arg(long)]
+    steps: usize,
+    /// Checkpoint to write (also written at every evaluation)
+    #[arg(long)]
+    out: PathBuf,
+    /// Continue from this checkpoint (weights, optimizer state and step)
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    /// Loss curve CSV [default: OUT with the extension .csv]
+    #[arg(long)]
+    curve: Option<PathBuf>,
+    #[arg(long)]
+    lr: Option<f64>,
+    #[arg(long)]
+    batch: Option<usize>,
+    #[arg(long)]
+    warmup: Option<usize>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Validation loss every N steps
+    #[arg(long, default_value_t = 100)]
+    eval_every: usize,
+}
+
+pub fn run(args: TrainArgs) -> Result<()> {
+    let device = source::device();
+    let (text, corpus_name) = source::read_corpus(&args.corpus)?;
+    let (mut trainer, tokenizer, model_config) = match &args.resume {
+        Some(path) => {
+            let checkpoint = source::load_checkpoint(path)?;
+            let record = checkpoint
+                .training
+                .clone()
+                .context("the checkpoint has no training record to resume")?;
+            let model = checkpoint.to_model(&device.clone().autodiff())?;
+            let corpus = Corpus::split(
+                checkpoint.tokenizer.encode(&text)?,
+                checkpoint.config.context_length,
+            )?;
+            let mut config = record.train_config.clone();
+            config.total_steps = args.steps;
+            let trainer = Trainer::new(model, corpus, override_config(config, &args))
+                .resume_at(record.step, checkpoint.optimizer_state.clone())?;
+            (trainer, checkpoint.tokenizer, checkpoint.config)
+        }
+        None => {
+            let tokenizer = Tokenizer::Char(CharTokenizer::from_corpus(&text)?);
+            let model_config = Preset::from_name(&args.preset)
+                .map_err(anyhow::Error::msg)?
+                .config(tokenizer.vocab_size());
+            let corpus = Corpus::split(tokenizer.encode(&text)?, model_config.context_length)?;
+            let config = override_config(TrainConfig::new(args.steps), &args);
+            device.seed(config.seed);
+            let model = model_config.init(&device.clone().autodiff());
+            (Trainer::new(model, corpus, config), tokenizer, model_config)
+        }
+    };
+    if trainer.step() >= args.steps {
+        bail!(
+            "the checkpoint is already at step {} (asked for {})",
+            trainer.step(),
+            args.steps
+        );
+    }
+    println!(
+        "training {} parameters ({} layers × {} heads, width {}, context {}) on {corpus_name}, vocabulary {}",
+        model_config.num_params(),
+        model_config.n_layer,
+        model_config.n_head,
+        model_config.d_model,
+        model_config.context_length,
+        tokenizer.vocab_size()
+    );
+
+    let curve_path = args
+        .curve
+        .clone()
+        .unwrap_or_else(|| args.out.with_extension("csv"));
+    let resuming = args.resume.is_some() && curve_path.exists();
+    let mut curve = std::fs::OpenOptions::new()
+        .create(true)
+        .append(resuming)
+        .write(true)
+        .truncate(!resuming)
+        .open(&curve_path)
+        .with_context(|| format!("cannot write {}", curve_path.display()))?;
+    if !resuming {
+        writeln!(curve, "step,train_loss,val_loss,learning_rate,elapsed_s")?;
+    }
+
+    let bar = ProgressBar::new(args.steps as u64).with_position(trainer.step() as u64);
+    bar.set_style(ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} steps [{elapsed_precise} < {eta_precise}] {msg}",
+    )?);
+    let started = Instant::now();
+    let mut val_loss = None;
+    while trainer.step() < args.steps {
+        let metrics = block_on(trainer.train_step())?;
+        let evaluate = metrics.step % args.eval_every == 0 || metrics.step == args.steps;
+        if evaluate {
+            val_loss = Some(block_on(trainer.validation_loss())?);
+        }
+        let val_text = val_loss.map_or(String::new(), |v| format!("{v:.4}"));
+        writeln!(
+            curve,
+            "{},{:.5},{},{:.6},{:.1}",
+            metrics.step,
+            metrics.loss,
+            if evaluate {
+                val_text.clone()
+            } else {
+                String::new()
+            },
+            metrics.learning_rate,
+            started.elapsed().as_secs_f64()
+        )?;
+        bar.set_message(format!("loss {:.3} val {val_text}", metrics.loss));
+        bar.inc(1);
+        if evaluate {
+            curve.flush()?;
+            save(
+                &trainer,
+                &model_config,
+                &tokenizer,
+                &corpus_name,
+                val_loss,
+                &args.out,
+            )?;
+        }
+    }
+    bar.finish();
+    let tokens_per_s = (trainer.step() * trainer.config.batch_size * model_config.context_length)
+        as f64
+        / started.elapsed().as_secs_f64();
+    println!(
+        "done: step {}, validation loss {}, {:.0} tokens/s; wrote {} and {}",
+        trainer.step(),
+        val_loss.map_or("-".into(), |v| format!("{v:.4}")),
+        tokens_per_s,
+        args.out.display(),
+        curve_path.display()
+    );
+    Ok(())
+}
+
+fn override_config(mut config: TrainConfig, args: &TrainArgs) -> TrainConfig {
+    if let Some(lr) = args.lr {
+        config.learning_rate = lr;
+    }
+    if let Some(batch) = args.batch {
+        config.batch_size = batch;
+    }
+    if let Some(warmup) = args.warmup {
+        config.warmup_steps = warmup;
+    }
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
+    config
+}
+
+fn save(
+    trainer: &Trainer,
+    config: &glassbox_model::GptConfig,
+    tokenizer: &Tokenizer,
+    corpus: &str,
+    val_loss: Option<f32>,
+    out: &std::path::Path,
+) -> Result<()> {
+    let record = TrainingRecord {
+        train_config: trainer.config.clone(),
+        step: trainer.step(),
+        corpus: corpus.to_string(),
+        validation_loss: val_loss,
+    };
+    let checkpoint = block_on(Checkpoint::from_model(
+        &trainer.model(),
+        config,
+        tokenizer.clone(),
+        Some(record),
+        Some(trainer.optimizer_state()?),
+    ))?;
+    checkpoint.save(out)?;
+    Ok(())
+}

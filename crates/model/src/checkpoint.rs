@@ -1,0 +1,458 @@
+//! One self-describing file: safetensors with the weights in Hugging Face GPT-2's layout
+//! (`transformer.*`, LM head tied), and JSON metadata holding the config, the tokenizer, the
+//! training record and a CRC-32 of the weights. Loadable from bytes, so the browser can fetch it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::tensor::{Device, Tensor, TensorData, Transaction};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+
+use crate::config::GptConfig;
+use crate::error::{GlassboxError, Result};
+use crate::model::Gpt;
+use crate::tokenizer::Tokenizer;
+use crate::training::TrainConfig;
+
+const PREFIX: &str = "transformer.";
+const METADATA_KEY: &str = "glassbox";
+const OPTIMIZER_TENSOR: &str = "glassbox.optimizer_state";
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Weights by Hugging Face name, on the CPU.
+pub type Weights = BTreeMap<String, WeightTensor>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightTensor {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+/// How the weights came to be; absent for imported models.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRecord {
+    pub train_config: TrainConfig,
+    /// Optimizer steps taken.
+    pub step: usize,
+    /// Where the training text came from.
+    pub corpus: String,
+    pub validation_loss: Option<f32>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Metadata {
+    format_version: u32,
+    config: GptConfig,
+    tokenizer: Tokenizer,
+    training: Option<TrainingRecord>,
+    /// Parameter ids by tensor name: the optimizer state refers to parameters by id.
+    param_ids: BTreeMap<String, u64>,
+    weights_crc32: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    pub config: GptConfig,
+    pub tokenizer: Tokenizer,
+    pub training: Option<TrainingRecord>,
+    pub weights: Weights,
+    pub param_ids: BTreeMap<String, u64>,
+    /// burn's optimizer record, to resume training exactly.
+    pub optimizer_state: Option<Vec<u8>>,
+}
+
+fn corrupt(msg: impl Into<String>) -> GlassboxError {
+    GlassboxError::Checkpoint(msg.into())
+}
+
+/// Visits every float parameter with its dotted path.
+struct ParamCollector {
+    path: Vec<String>,
+    found: Vec<(String, ParamId, Vec<usize>, Tensor<1>)>,
+}
+
+impl ModuleVisitor for ParamCollector {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let tensor = param.val();
+        let shape = tensor.dims().to_vec();
+        let n = shape.iter().product::<usize>();
+        self.found.push((
+            format!("{PREFIX}{}", self.path.join(".")),
+            param.id,
+            shape,
+            tensor.reshape([n]),
+        ));
+    }
+}
+
+/// Replaces every float parameter with the tensor of the same name, recording what is wrong.
+struct ParamLoader<'a> {
+    path: Vec<String>,
+    weights: &'a Weights,
+    ids: &'a BTreeMap<String, u64>,
+    used: Vec<String>,
+    errors: Vec<String>,
+}
+
+impl ModuleMapper for ParamLoader<'_> {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let name = format!("{PREFIX}{}", self.path.join("."));
+        let expected = param.val().dims().to_vec();
+        let Some(weight) = self.weights.get(&name) else {
+            self.errors.push(format!(
+                "missing tensor `{name}` (expected shape {expected:?})"
+            ));
+            return param;
+        };
+        if weight.shape != expected {
+            self.errors.push(format!(
+                "tensor `{name}` has shape {:?}, expected {expected:?}",
+                weight.shape
+            ));
+            return param;
+        }
+        self.used.push(name.clone());
+        let (id, old, mapper) = param.consume();
+        let id = self.ids.get(&name).map_or(id, |&v| ParamId::from(v));
+        let tensor = Tensor::<D>::from_data(
+            TensorData::new(weight.data.clone(), expected),
+            &old.device(),
+        );
+        let tensor = tensor.set_require_grad(old.is_require_grad());
+        Param::from_mapped_value(id, tensor, mapper)
+    }
+}
+
+/// Builds a model of `config` on `device` from named weights; every expected tensor must be present
+/// with the right shape, and no unexpected one may be left over.
+pub fn model_from_weights(
+    config: &GptConfig,
+    weights: &Weights,
+    ids: &BTreeMap<String, u64>,
+    device: &Device,
+) -> Result<Gpt> {
+    config.validate().map_err(GlassboxError::Config)?;
+    let mut loader = ParamLoader {
+        path: Vec::new(),
+        weights,
+        ids,
+        used: Vec::new(),
+        errors: Vec::new(),
+    };
+    let model = config.init(device).map(&mut loader);
+    let unexpected: Vec<&String> = weights
+        .keys()
+        .filter(|k| !loader.used.contains(k) && k.as_str() != "lm_head.weight")
+        .collect();
+    if let Some(name) = unexpected.first().filter(|_| loader.errors.is_empty()) {
+        loader
+            .errors
+            .push(format!("unexpected tensor `{name}` for this configuration"));
+    }
+    if loader.errors.is_empty() {
+        Ok(model)
+    } else {
+        Err(corrupt(loader.errors.join("; ")))
+    }
+}
+
+/// Reads a model's weights back to the CPU (asynchronously: WebGPU has no synchronous reads).
+pub async fn read_weights(model: &Gpt) -> Result<(Weights, BTreeMap<String, u64>)> {
+    let mut collector = ParamCollector {
+        path: Vec::new(),
+        found: Vec::new(),
+    };
+    model.visit(&mut collector);
+    let mut transaction = Transaction::default();
+    for (_, _, _, tensor) in &collector.found {
+        transaction = transaction.register(tensor.clone());
+    }
+    let data = transaction
+        .execute_async()
+        .await
+        .map_err(|e| GlassboxError::Readback(format!("{e:?}")))?;
+    let mut weights = Weights::new();
+    let mut ids = BTreeMap::new();
+    for ((name, id, shape, _), data) in collector.found.into_iter().zip(data) {
+        let data = data
+            .try_into_vec::<f32>()
+            .map_err(|e| GlassboxError::Readback(format!("{e:?}")))?;
+        ids.insert(name.clone(), id.val());
+        weights.insert(name, WeightTensor { shape, data });
+    }
+    Ok((weights, ids))
+}
+
+fn weights_crc(weights: &Weights) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    for (name, tensor) in weights {
+        hasher.update(name.as_bytes());
+        for v in &tensor.data {
+            hasher.update(&v.to_le_bytes());
+        }
+    }
+    hasher.finalize()
+}
+
+fn le_bytes(data: &[f32]) -> Vec<u8> {
+    data.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Float tensors of a safetensors file, upcast to f32 (f16 and bf16 accepted).
+pub fn weights_from_safetensors(file: &SafeTensors) -> Result<Weights> {
+    let mut weights = Weights::new();
+    for (name, view) in file.tensors() {
+        if name == OPTIMIZER_TENSOR {
+            continue;
+        }
+        let bytes = view.data();
+        let data: Vec<f32> = match view.dtype() {
+            Dtype::F32 => bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            Dtype::F16 => bytes
+                .chunks_exact(2)
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            Dtype::BF16 => bytes
+                .chunks_exact(2)
+                .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            other => {
+                return Err(corrupt(format!(
+                    "tensor `{name}` has unsupported dtype {other:?} (f32, f16 or bf16 expected)"
+                )));
+            }
+        };
+        weights.insert(
+            name,
+            WeightTensor {
+                shape: view.shape().to_vec(),
+                data,
+            },
+        );
+    }
+    Ok(weights)
+}
+
+impl Checkpoint {
+    pub async fn from_model(
+        model: &Gpt,
+        config: &GptConfig,
+        tokenizer: Tokenizer,
+        training: Option<TrainingRecord>,
+        optimizer_state: Option<Vec<u8>>,
+    ) -> Result<Self> {
+        let (weights, param_ids) = read_weights(model).await?;
+        Ok(Self {
+            config: config.clone(),
+            tokenizer,
+            training,
+            weights,
+            param_ids,
+            optimizer_state,
+        })
+    }
+
+    pub fn to_model(&self, device: &Device) -> Result<Gpt> {
+        model_from_weights(&self.config, &self.weights, &self.param_ids, device)
+    }
+
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let metadata = Metadata {
+            format_version: FORMAT_VERSION,
+            config: self.config.clone(),
+            tokenizer: self.tokenizer.clone(),
+            training: self.training.clone(),
+            param_ids: self.param_ids.clone(),
+            weights_crc32: weights_crc(&self.weights),
+        };
+        let json = serde_json::to_string(&metadata).map_err(|e| corrupt(e.to_string()))?;
+        let buffers: Vec<(String, Vec<usize>, Dtype, Vec<u8>)> = self
+            .weights
+            .iter()
+            .map(|(name, t)| (name.clone(), t.shape.clone(), Dtype::F32, le_bytes(&t.data)))
+            .chain(self.optimizer_state.iter().map(|s| {
+                (
+                    OPTIMIZER_TENSOR.to_string(),
+                    vec![s.len()],
+                    Dtype::U8,
+                    s.clone(),
+                )
+            }))
+            .collect();
+        let views = buffers
+            .iter()
+            .map(|(name, shape, dtype, bytes)| {
+                Ok((
+                    name.clone(),
+                    TensorView::new(*dtype, shape.clone(), bytes)
+                        .map_err(|e| corrupt(e.to_string()))?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let info = HashMap::from([(METADATA_KEY.to_string(), json)]);
+        safetensors::serialize(views, Some(info)).map_err(|e| corrupt(e.to_string()))
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let file = SafeTensors::deserialize(bytes)
+            .map_err(|e| corrupt(format!("not a valid safetensors file ({e})")))?;
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| corrupt(e.to_string()))?;
+        let json = header
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(METADATA_KEY))
+            .ok_or_else(|| corrupt("the file has no Glassbox metadata (a Hugging Face GPT-2 folder is opened as a folder, with its config.json)"))?;
+        let metadata: Metadata =
+            serde_json::from_str(json).map_err(|e| corrupt(format!("metadata: {e}")))?;
+        if metadata.format_version != FORMAT_VERSION {
+            return Err(corrupt(format!(
+                "format version {} is not supported (expected {FORMAT_VERSION})",
+                metadata.format_version
+            )));
+        }
+        metadata.config.validate().map_err(GlassboxError::Config)?;
+        if metadata.tokenizer.vocab_size() != metadata.config.vocab_size {
+            return Err(corrupt(format!(
+                "the tokenizer has {} tokens but the model expects {}",
+                metadata.tokenizer.vocab_size(),
+                metadata.config.vocab_size
+            )));
+        }
+        let weights = weights_from_safetensors(&file)?;
+        if weights_crc(&weights) != metadata.weights_crc32 {
+            return Err(corrupt(
+                "the weights do not match their checksum: the file is corrupt",
+            ));
+        }
+        let optimizer_state = file
+            .tensor(OPTIMIZER_TENSOR)
+            .ok()
+            .map(|v| v.data().to_vec());
+        Ok(Self {
+            config: metadata.config,
+            tokenizer: metadata.tokenizer,
+            training: metadata.training,
+            weights,
+            param_ids: metadata.param_ids,
+            optimizer_state,
+        })
+    }
+
+    pub fn save(&self, path: &std::path::Path) -> Result<()> {
+        std::fs::write(path, self.to_bytes()?)
+            .map_err(|e| corrupt(format!("cannot write {}: {e}", path.display())))
+    }
+
+    pub fn load(path: &std::path::Path) -> Result<Self> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| corrupt(format!("cannot read {}: {e}", path.display())))?;
+        Self::from_bytes(&bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::{TOKENS, tiny_model};
+    use crate::tokenizer::CharTokenizer;
+    use crate::trace::{block_on, read_floats};
+
+    fn checkpoint() -> (Gpt, Checkpoint) {
+        let model = tiny_model();
+        let tokenizer = Tokenizer::Char(CharTokenizer::from_corpus("abcdefghijk").unwrap());
+        let config = GptConfig::new(11, 12, 2, 2, 16);
+        let checkpoint = block_on(Checkpoint::from_model(
+            &model, &config, tokenizer, None, None,
+        ))
+        .unwrap();
+        (model, checkpoint)
+    }
+
+    #[test]
+    fn round_trip_is_exact() {
+        let (model, checkpoint) = checkpoint();
+        assert!(
+            checkpoint
+                .weights
+                .contains_key("transformer.h.1.attn.c_attn.weight")
+        );
+        assert_eq!(
+            checkpoint.weights["transformer.h.0.mlp.c_fc.weight"].shape,
+            vec![16, 64]
+        );
+        let bytes = checkpoint.to_bytes().unwrap();
+        let loaded = Checkpoint::from_bytes(&bytes).unwrap();
+        assert_eq!(loaded, checkpoint);
+        let reloaded = loaded.to_model(&Device::flex()).unwrap();
+        let logits =
+            |m: &Gpt| block_on(read_floats(m.forward(m.token_tensor(&[TOKENS.to_vec()])))).unwrap();
+        assert_eq!(logits(&model), logits(&reloaded));
+        assert_eq!(loaded.to_bytes().unwrap(), bytes);
+    }
+
+    #[test]
+    fn corrupt_and_truncated_files_are_errors() {
+        let (_, checkpoint) = checkpoint();
+        let bytes = checkpoint.to_bytes().unwrap();
+        for truncated in [0, 7, 100, bytes.len() / 2, bytes.len() - 1] {
+            assert!(
+                matches!(
+                    Checkpoint::from_bytes(&bytes[..truncated]),
+                    Err(GlassboxError::Checkpoint(_))
+                ),
+                "truncated at {truncated}"
+            );
+        }
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 3;
+        flipped[last] ^= 0x40;
+        let err = Checkpoint::from_bytes(&flipped).unwrap_err();
+        assert!(err.to_string().contains("checksum"), "{err}");
+        let mut huge_header = bytes.clone();
+        huge_header[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(Checkpoint::from_bytes(&huge_header).is_err());
+    }
+
+    #[test]
+    fn mismatched_weights_name_the_tensor() {
+        let (_, mut checkpoint) = checkpoint();
+        checkpoint
+            .weights
+            .get_mut("transformer.h.0.ln_1.weight")
+            .unwrap()
+            .shape = vec![8, 2];
+        let err = checkpoint
+            .to_model(&Device::flex())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("transformer.h.0.ln_1.weight") && err.contains("[8, 2]"),
+            "{err}"
+        );
+        checkpoint.weights.remove("transformer.wpe.weight");
+        let err = checkpoint
+            .to_model(&Device::flex())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("missing tensor `transformer.wpe.weight`"),
+            "{err}"
+        );
+    }
+}

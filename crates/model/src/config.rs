@@ -1,0 +1,150 @@
+//! The model's shape and switches, serialised into every checkpoint.
+
+use burn::config::Config;
+use serde::{Deserialize, Serialize};
+
+/// The MLP's non-linearity. `Identity` makes the MLP a purely linear map (used by experiments that
+/// show why the non-linearity matters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    /// GPT-2's `gelu_new`: the tanh approximation of GELU.
+    #[default]
+    GeluTanh,
+    Relu,
+    Identity,
+}
+
+/// A GPT-2-style decoder-only transformer.
+#[derive(Config, Debug, PartialEq)]
+pub struct GptConfig {
+    /// Number of distinct tokens.
+    pub vocab_size: usize,
+    /// Longest sequence the model sees at once (learned positions).
+    pub context_length: usize,
+    pub n_layer: usize,
+    pub n_head: usize,
+    /// Width of the residual stream.
+    pub d_model: usize,
+    /// MLP hidden width as a multiple of `d_model`.
+    #[config(default = 4)]
+    pub mlp_ratio: usize,
+    #[config(default = "Activation::GeluTanh")]
+    pub activation: Activation,
+    #[config(default = 1e-5)]
+    pub layer_norm_eps: f64,
+}
+
+impl GptConfig {
+    pub fn head_dim(&self) -> usize {
+        self.d_model / self.n_head
+    }
+
+    pub fn d_mlp(&self) -> usize {
+        self.d_model * self.mlp_ratio
+    }
+
+    /// Checks the invariants `init` relies on, naming the offending field.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("vocab_size", self.vocab_size),
+            ("context_length", self.context_length),
+            ("n_layer", self.n_layer),
+            ("n_head", self.n_head),
+            ("d_model", self.d_model),
+            ("mlp_ratio", self.mlp_ratio),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(format!("config field `{name}` must be positive"));
+        }
+        if self.d_model % self.n_head != 0 {
+            return Err(format!(
+                "config: d_model ({}) is not divisible by n_head ({})",
+                self.d_model, self.n_head
+            ));
+        }
+        if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps.is_finite()) {
+            return Err("config field `layer_norm_eps` must be a positive number".into());
+        }
+        Ok(())
+    }
+
+    /// Number of trainable parameters (the LM head is tied to the token embedding).
+    pub fn num_params(&self) -> usize {
+        let d = self.d_model;
+        let per_layer = 2 * 2 * d // two LayerNorms
+            + d * 3 * d + 3 * d // c_attn
+            + d * d + d // attn c_proj
+            + d * self.d_mlp() + self.d_mlp() // c_fc
+            + self.d_mlp() * d + d; // mlp c_proj
+        self.vocab_size * d + self.context_length * d + self.n_layer * per_layer + 2 * d
+    }
+}
+
+/// Named sizes for training: the CLI's `--preset` and the browser's size picker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    /// Seconds to train: for tests and quick demos.
+    Tiny,
+    /// 4 layers × 4 heads, width 128, context 128: the benchmark preset.
+    Small,
+    /// The model that ships in `assets/`.
+    Shipped,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 3] = [Preset::Tiny, Preset::Small, Preset::Shipped];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Tiny => "tiny",
+            Preset::Small => "small",
+            Preset::Shipped => "shipped",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|p| p.name()).collect();
+                format!("unknown preset `{name}` (known: {})", names.join(", "))
+            })
+    }
+
+    /// The architecture for a vocabulary of `vocab_size` tokens.
+    pub fn config(self, vocab_size: usize) -> GptConfig {
+        let (context, layers, heads, width) = match self {
+            Preset::Tiny => (32, 2, 2, 32),
+            Preset::Small => (128, 4, 4, 128),
+            Preset::Shipped => (128, 4, 4, 128),
+        };
+        GptConfig::new(vocab_size, context, layers, heads, width)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_heads_not_dividing_width() {
+        let err = GptConfig::new(10, 8, 1, 3, 16).validate().unwrap_err();
+        assert!(err.contains("not divisible"), "{err}");
+    }
+
+    #[test]
+    fn rejects_zero_fields_by_name() {
+        let err = GptConfig::new(10, 0, 1, 1, 16).validate().unwrap_err();
+        assert!(err.contains("context_length"), "{err}");
+    }
+
+    #[test]
+    fn presets_round_trip_by_name() {
+        for p in Preset::ALL {
+            assert_eq!(Preset::from_name(p.name()), Ok(p));
+        }
+        assert!(Preset::from_name("huge").unwrap_err().contains("tiny"));
+    }
+}

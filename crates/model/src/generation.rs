@@ -1,0 +1,439 @@
+//! Step-by-step generation: one call, one new token, and a record of everything that went into it
+//! (the logits, every decoding stage, the beams, the attention), so a UI can show any past step
+//! and go back. Greedy and sampling reuse a KV cache; the window slides past the context length.
+
+use crate::beam::{BeamSearch, FinishedBeam};
+use crate::error::{GlassboxError, Result};
+use crate::model::{ForwardOptions, Gpt, HeadMask, KvCache};
+use crate::sampling::{DecodeSettings, Distribution, Strategy, argmax, step_uniform};
+use crate::trace::{Trace, read_floats};
+
+/// Everything about one generated token.
+#[derive(Clone, Debug)]
+pub struct StepRecord {
+    /// 0 for the first generated token.
+    pub index: usize,
+    /// The sequence the model read (prompt + earlier choices), before this step's token.
+    pub context: Vec<u32>,
+    /// Index in `context` of the first token inside the model's window.
+    pub window_start: usize,
+    /// Next-token logits the choice was made from.
+    pub logits: Vec<f32>,
+    pub settings: DecodeSettings,
+    pub chosen: u32,
+    /// Beam search state after this step (beam mode only).
+    pub beams: Option<BeamSearch>,
+    /// Attention rows this step computed; `trace_first_query` is the window index of the first.
+    pub trace: Trace,
+    pub trace_first_query: usize,
+}
+
+impl StepRecord {
+    /// The decoding stages for this step's logits under `settings` (no forward pass).
+    pub fn distribution(&self, settings: &DecodeSettings) -> Distribution {
+        Distribution::new(&self.logits, settings)
+    }
+
+    pub fn window(&self) -> &[u32] {
+        &self.context[self.window_start..]
+    }
+}
+
+/// A dense attention tensor `[layer][head][query][key]` over one window (future cells are 0).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttentionMatrix {
+    pub n_layer: usize,
+    pub n_head: usize,
+    pub size: usize,
+    pub data: Vec<f32>,
+}
+
+impl AttentionMatrix {
+    pub fn get(&self, layer: usize, head: usize, query: usize, key: usize) -> f32 {
+        self.data[((layer * self.n_head + head) * self.size + query) * self.size + key]
+    }
+
+    /// One head's `size × size` matrix.
+    pub fn head(&self, layer: usize, head: usize) -> &[f32] {
+        let n = self.size * self.size;
+        let start = (layer * self.n_head + head) * n;
+        &self.data[start..start + n]
+    }
+}
+
+pub struct Generator {
+    model: Gpt,
+    pub settings: DecodeSettings,
+    pub head_mask: HeadMask,
+    prompt: Vec<u32>,
+    tokens: Vec<u32>,
+    steps: Vec<StepRecord>,
+    cache: KvCache,
+    /// Index in `tokens` of the first position the cache holds.
+    cache_start: usize,
+    /// Beam search ends after this many tokens.
+    pub max_new_tokens: usize,
+    /// Reuse keys/values of earlier positions (off: recompute the window every step).
+    pub use_cache: bool,
+}
+
+impl Generator {
+    pub fn new(model: Gpt, prompt: Vec<u32>, settings: DecodeSettings) -> Result<Self> {
+        if prompt.is_empty() {
+            return Err(GlassboxError::EmptyPrompt);
+        }
+        settings.validate().map_err(GlassboxError::Config)?;
+        Ok(Self {
+            model,
+            settings,
+            head_mask: HeadMask::default(),
+            tokens: prompt.clone(),
+            prompt,
+            steps: Vec::new(),
+            cache: KvCache::default(),
+            cache_start: 0,
+            max_new_tokens: usize::MAX,
+            use_cache: true,
+        })
+    }
+
+    pub fn model(&self) -> &Gpt {
+        &self.model
+    }
+
+    pub fn prompt(&self) -> &[u32] {
+        &self.prompt
+    }
+
+    /// Prompt followed by the generated tokens (for beam search: the current best beam).
+    pub fn tokens(&self) -> &[u32] {
+        &self.tokens
+    }
+
+    pub fn generated(&self) -> &[u32] {
+        &self.tokens[self.prompt.len()..]
+    }
+
+    pub fn steps(&self) -> &[StepRecord] {
+        &self.steps
+    }
+
+    /// Index of the first token the model sees for the next step.
+    pub fn window_start(&self) -> usize {
+        self.tokens
+            .len()
+            .saturating_sub(self.model.context_length())
+    }
+
+    /// Whether beam search has finished (greedy and sampling never finish on their own).
+    pub fn is_done(&self) -> bool {
+        self.beam_state().is_some_and(BeamSearch::is_done)
+    }
+
+    fn beam_state(&self) -> Option<&BeamSearch> {
+        self.steps.last().and_then(|s| s.beams.as_ref())
+    }
+
+    /// The best finished (or live) beam, in beam mode.
+    pub fn best_beam(&self) -> Option<FinishedBeam> {
+        self.beam_state().map(BeamSearch::best)
+    }
+
+    /// Generates one token.
+    pub async fn step(&mut self) -> Result<&StepRecord> {
+        self.settings.validate().map_err(GlassboxError::Config)?;
+        let record = match self.settings.strategy {
+            Strategy::Beam => self.beam_step().await?,
+            Strategy::Greedy | Strategy::Sample => self.single_step().await?,
+        };
+        self.steps.push(record);
+        Ok(self.steps.last().expect("just pushed"))
+    }
+
+    /// Undoes the last step: tokens, beams and cache return to the previous state.
+    pub fn back(&mut self) -> bool {
+        let Some(last) = self.steps.pop() else {
+            return false;
+        };
+        self.tokens = last.context;
+        self.cache = KvCache::default();
+        true
+    }
+
+    /// Drops every generated token.
+    pub fn reset(&mut self) {
+        self.tokens.truncate(self.prompt.len());
+        self.steps.clear();
+        self.cache = KvCache::default();
+    }
+
+    async fn single_step(&mut self) -> Result<StepRecord> {
+        let window_start = self.window_start();
+        // Positions are absolute within the window: once it slides, the cache no longer applies.
+        let cached = self.use_cache
+            && !self.cache.is_empty()
+            && self.cache_start == window_start
+            && self.cache.len() + 1 == self.tokens.len() - window_start;
+        if !cached {
+            self.cache = KvCache::default();
+            self.cache_start = window_start;
+        }
+        let first_new = window_start + self.cache.len();
+        let input = self
+            .model
+            .token_tensor(&[self.tokens[first_new..].to_vec()]);
+        let options = ForwardOptions {
+            trace: true,
+            head_mask: Some(&self.head_mask),
+        };
+        let out = self
+            .model
+            .forward_with(input, &options, Some(&mut self.cache));
+        let [_, n_new, vocab] = out.logits.dims();
+        let logits = read_floats(out.logits.narrow(1, n_new - 1, 1).reshape([vocab])).await?;
+        let trace = Trace::read(out.trace.expect("traced"), 0).await?;
+
+        let index = self.steps.len();
+        let chosen = match self.settings.strategy {
+            Strategy::Sample => Distribution::new(&logits, &self.settings)
+                .sample_with(step_uniform(self.settings.seed, index)),
+            _ => argmax(&logits),
+        } as u32;
+        let context = self.tokens.clone();
+        self.tokens.push(chosen);
+        Ok(StepRecord {
+            index,
+            context,
+            window_start,
+            logits,
+            settings: self.settings.clone(),
+            chosen,
+            beams: None,
+            trace,
+            trace_first_query: first_new - window_start,
+        })
+    }
+
+    async fn beam_step(&mut self) -> Result<StepRecord> {
+        let mut search = match self.beam_state() {
+            Some(state) if !state.is_done() => state.clone(),
+            Some(_) => {
+                return Err(GlassboxError::Config(
+                    "beam search has finished: press Reset or Back".into(),
+                ));
+            }
+            None => BeamSearch::new(
+                self.settings.beam_width,
+                self.max_new_tokens,
+                self.settings.length_penalty,
+                None,
+            ),
+        };
+        let context = self.model.context_length();
+        let rows: Vec<Vec<u32>> = search
+            .live
+            .iter()
+            .map(|beam| {
+                let full: Vec<u32> = self.prompt.iter().chain(&beam.tokens).copied().collect();
+                full[full.len().saturating_sub(context)..].to_vec()
+            })
+            .collect();
+        let options = ForwardOptions {
+            trace: true,
+            head_mask: Some(&self.head_mask),
+        };
+        let out = self
+            .model
+            .forward_with(self.model.token_tensor(&rows), &options, None);
+        let [n_beams, n_pos, vocab] = out.logits.dims();
+        let last =
+            read_floats(out.logits.narrow(1, n_pos - 1, 1).reshape([n_beams, vocab])).await?;
+        let logits_per_beam: Vec<Vec<f32>> = last.chunks(vocab).map(<[f32]>::to_vec).collect();
+        let live_before = search.live.clone();
+        search.advance(&logits_per_beam);
+
+        // Show the step through the beam that is now best: its parent's logits and attention.
+        let best = search.best();
+        let parent_tokens = &best.tokens[..best.tokens.len() - 1];
+        let parent = live_before
+            .iter()
+            .position(|b| b.tokens == parent_tokens)
+            .unwrap_or(0);
+        let trace = Trace::read(out.trace.expect("traced"), parent).await?;
+        let context_tokens: Vec<u32> = self.prompt.iter().chain(parent_tokens).copied().collect();
+        let window_start = context_tokens.len().saturating_sub(context);
+        let chosen = *best.tokens.last().expect("one token per step");
+        self.tokens = context_tokens.iter().copied().chain([chosen]).collect();
+        Ok(StepRecord {
+            index: self.steps.len(),
+            context: context_tokens,
+            window_start,
+            logits: logits_per_beam[parent].clone(),
+            settings: self.settings.clone(),
+            chosen,
+            beams: Some(search),
+            trace,
+            trace_first_query: 0,
+        })
+    }
+
+    /// The full attention of the window that step `index` read, assembled from the rows of that
+    /// step and the earlier steps it reused through the cache.
+    pub fn attention(&self, index: usize) -> AttentionMatrix {
+        let step = &self.steps[index];
+        let size = step.context.len() - step.window_start;
+        let (n_layer, n_head) = (step.trace.n_layer, step.trace.n_head);
+        let mut data = vec![0.0f32; n_layer * n_head * size * size];
+        let mut covered = size;
+        for earlier in self.steps[..=index].iter().rev() {
+            let first = earlier.trace_first_query;
+            let trace = &earlier.trace;
+            for q in 0..trace.n_query {
+                let query = first + q;
+                if query >= covered {
+                    continue;
+                }
+                for layer in 0..n_layer {
+                    for head in 0..n_head {
+                        let row = trace.attention_row(layer, head, q);
+                        let start = ((layer * n_head + head) * size + query) * size;
+                        data[start..start + row.len()].copy_from_slice(row);
+                    }
+                }
+            }
+            covered = covered.min(first);
+            if covered == 0 {
+                break;
+            }
+        }
+        AttentionMatrix {
+            n_layer,
+            n_head,
+            size,
+            data,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::{TOKENS, tiny_model};
+    use crate::trace::block_on;
+
+    fn run(generator: &mut Generator, steps: usize) {
+        for _ in 0..steps {
+            block_on(generator.step()).unwrap();
+        }
+    }
+
+    #[test]
+    fn greedy_is_the_argmax_chain_of_full_forwards() {
+        let model = tiny_model();
+        let mut generator = Generator::new(
+            model.clone(),
+            TOKENS[..3].to_vec(),
+            DecodeSettings::default(),
+        )
+        .unwrap();
+        run(&mut generator, 15); // past the context of 12: the window slides
+        let mut tokens = TOKENS[..3].to_vec();
+        for _ in 0..15 {
+            let window = &tokens[tokens.len().saturating_sub(12)..];
+            let logits = block_on(read_floats(
+                model.forward(model.token_tensor(&[window.to_vec()])),
+            ))
+            .unwrap();
+            let last = &logits[(window.len() - 1) * 11..];
+            tokens.push(argmax(last) as u32);
+        }
+        assert_eq!(generator.tokens(), tokens.as_slice());
+        assert!(generator.steps().last().unwrap().window_start > 0);
+    }
+
+    #[test]
+    fn cached_and_uncached_generation_agree_and_attention_is_assembled() {
+        let model = tiny_model();
+        let settings = DecodeSettings {
+            strategy: Strategy::Sample,
+            seed: 3,
+            ..Default::default()
+        };
+        let mut cached =
+            Generator::new(model.clone(), TOKENS[..2].to_vec(), settings.clone()).unwrap();
+        let mut uncached = Generator::new(model, TOKENS[..2].to_vec(), settings).unwrap();
+        uncached.use_cache = false;
+        run(&mut cached, 8);
+        run(&mut uncached, 8);
+        assert_eq!(cached.tokens(), uncached.tokens());
+        for i in 0..8 {
+            let (a, b) = (cached.attention(i), uncached.attention(i));
+            assert_eq!(a.size, i + 2);
+            let diff = a
+                .data
+                .iter()
+                .zip(&b.data)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max);
+            assert!(diff <= 1e-5, "step {i}: attention differs by {diff}");
+            assert_eq!(
+                cached.steps()[i].trace_first_query,
+                if i == 0 { 0 } else { i + 1 }
+            );
+        }
+    }
+
+    #[test]
+    fn back_restores_the_previous_state_exactly() {
+        let model = tiny_model();
+        let settings = DecodeSettings {
+            strategy: Strategy::Sample,
+            seed: 11,
+            ..Default::default()
+        };
+        let mut generator = Generator::new(model, TOKENS[..3].to_vec(), settings).unwrap();
+        run(&mut generator, 4);
+        let before = generator.tokens().to_vec();
+        let logits_before = generator.steps()[3].logits.clone();
+        run(&mut generator, 1);
+        assert!(generator.back());
+        assert_eq!(generator.tokens(), before.as_slice());
+        run(&mut generator, 1);
+        // The same step again: same logits before it, same draw.
+        assert_eq!(generator.steps()[3].logits, logits_before);
+        assert_eq!(generator.tokens().len(), before.len() + 1);
+        generator.reset();
+        assert_eq!(generator.tokens(), &TOKENS[..3]);
+    }
+
+    #[test]
+    fn beam_search_steps_and_finishes() {
+        let model = tiny_model();
+        let settings = DecodeSettings {
+            strategy: Strategy::Beam,
+            beam_width: 3,
+            ..Default::default()
+        };
+        let mut generator = Generator::new(model, TOKENS[..3].to_vec(), settings).unwrap();
+        generator.max_new_tokens = 4;
+        while !generator.is_done() {
+            block_on(generator.step()).unwrap();
+        }
+        let best = generator.best_beam().unwrap();
+        assert_eq!(best.tokens.len(), 4);
+        assert_eq!(generator.generated(), best.tokens.as_slice());
+        assert!((best.score - best.sum_logprob / 4.0).abs() < 1e-6);
+        assert!(
+            block_on(generator.step()).is_err(),
+            "a finished search refuses another step"
+        );
+    }
+
+    #[test]
+    fn empty_prompt_is_refused() {
+        assert!(matches!(
+            Generator::new(tiny_model(), vec![], DecodeSettings::default()),
+            Err(GlassboxError::EmptyPrompt)
+        ));
+    }
+}

@@ -1,0 +1,88 @@
+//! One traced forward pass over a prompt, in the field names of the Hugging Face reference
+//! fixtures (`shared/fixtures/gpt2-tiny/README.md`), for `glassbox inspect --json` and parity tests.
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::model::{ForwardOptions, Gpt};
+use crate::sampling::log_softmax;
+use crate::tokenizer::Tokenizer;
+use crate::trace::{Trace, read_floats};
+
+pub const TOPK_PER_POSITION: usize = 10;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Inspection {
+    pub input_ids: Vec<u32>,
+    pub tokens: Vec<String>,
+    /// Logits at the last position.
+    pub last_logits: Vec<f32>,
+    /// Per position, the 10 largest logits as `[id, logit]`, descending.
+    pub topk: Vec<Vec<(u32, f32)>>,
+    /// `[layer][head][query][key]`.
+    pub attentions: Vec<Vec<Vec<Vec<f32>>>>,
+    /// Residual stream at the last position: embeddings, after blocks 1..L-1, then `ln_f` of block L.
+    pub hidden_last: Vec<Vec<f32>>,
+    /// Mean cross-entropy of predicting ids[1..] from the positions before; `None` for one token.
+    pub loss: Option<f32>,
+}
+
+/// Runs the model over `ids` (at most the context length) and collects the inspection.
+pub async fn inspect(model: &Gpt, tokenizer: &Tokenizer, ids: &[u32]) -> Result<Inspection> {
+    let n = ids.len();
+    let out = model.forward_with(
+        model.token_tensor(&[ids.to_vec()]),
+        &ForwardOptions {
+            trace: true,
+            head_mask: None,
+        },
+        None,
+    );
+    let vocab = model.vocab_size();
+    let logits = read_floats(out.logits).await?;
+    let trace = Trace::read(out.trace.expect("traced"), 0).await?;
+    let rows: Vec<&[f32]> = logits.chunks(vocab).collect();
+
+    let topk = rows
+        .iter()
+        .map(|row| {
+            let mut ids: Vec<u32> = (0..vocab as u32).collect();
+            ids.sort_by(|&a, &b| row[b as usize].total_cmp(&row[a as usize]).then(a.cmp(&b)));
+            ids.into_iter()
+                .take(TOPK_PER_POSITION)
+                .map(|id| (id, row[id as usize]))
+                .collect()
+        })
+        .collect();
+    let attentions = (0..trace.n_layer)
+        .map(|l| {
+            (0..trace.n_head)
+                .map(|h| {
+                    (0..n)
+                        .map(|q| trace.attention_row(l, h, q).to_vec())
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let mut hidden_last: Vec<Vec<f32>> = (0..trace.n_layer)
+        .map(|depth| trace.residual_at(depth, n - 1).to_vec())
+        .collect();
+    hidden_last.push(trace.final_norm_at(n - 1).to_vec());
+    let loss = (n > 1).then(|| {
+        let total: f64 = (0..n - 1)
+            .map(|t| -log_softmax(rows[t])[ids[t + 1] as usize] as f64)
+            .sum();
+        (total / (n - 1) as f64) as f32
+    });
+
+    Ok(Inspection {
+        input_ids: ids.to_vec(),
+        tokens: ids.iter().map(|&id| tokenizer.token_text(id)).collect(),
+        last_logits: rows[n - 1].to_vec(),
+        topk,
+        attentions,
+        hidden_last,
+        loss,
+    })
+}

@@ -1,0 +1,28 @@
+//! Glassbox's model crate: a small GPT that shows its work. No browser code lives here; the same
+//! code runs on every burn backend (the backend is the runtime `Device` the model is created on).
+
+pub mod attention;
+pub mod beam;
+pub mod block;
+pub mod checkpoint;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod generation;
+pub mod inspect;
+pub mod layer_norm;
+pub mod mlp;
+pub mod model;
+pub mod sampling;
+pub mod tokenizer;
+pub mod trace;
+pub mod training;
+
+pub use checkpoint::Checkpoint;
+pub use config::{Activation, GptConfig, Preset};
+pub use error::{GlassboxError, Result};
+pub use generation::{Generator, StepRecord};
+pub use model::{ForwardOptions, Gpt, HeadMask, KvCache};
+pub use sampling::{DecodeSettings, Distribution, Strategy};
+pub use tokenizer::Tokenizer;
+pub use training::{TrainConfig, Trainer};

@@ -1,0 +1,98 @@
+//! The position-wise feed-forward network: where the explicit non-linearity lives.
+
+use burn::module::Module;
+use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::tensor::activation::{relu, sigmoid};
+use burn::tensor::{Device, Tensor};
+
+use crate::config::Activation;
+
+#[derive(Module, Debug)]
+pub struct Mlp {
+    pub c_fc: Linear,
+    pub c_proj: Linear,
+    #[module(skip)]
+    pub activation: Activation,
+}
+
+/// What the MLP computed, kept only when tracing.
+pub struct MlpOutput {
+    pub output: Tensor<3>,
+    /// `(pre-activation, post-activation)` hidden units.
+    pub hidden: Option<(Tensor<3>, Tensor<3>)>,
+}
+
+impl Mlp {
+    pub fn new(
+        d_model: usize,
+        d_hidden: usize,
+        activation: Activation,
+        init: &Initializer,
+        proj_init: &Initializer,
+        device: &Device,
+    ) -> Self {
+        Self {
+            c_fc: LinearConfig::new(d_model, d_hidden)
+                .with_initializer(init.clone())
+                .init(device),
+            c_proj: LinearConfig::new(d_hidden, d_model)
+                .with_initializer(proj_init.clone())
+                .init(device),
+            activation,
+        }
+    }
+
+    pub fn forward(&self, x: Tensor<3>, keep_hidden: bool) -> MlpOutput {
+        let pre = self.c_fc.forward(x);
+        let post = activate(self.activation, pre.clone());
+        let hidden = keep_hidden.then(|| (pre, post.clone()));
+        MlpOutput {
+            output: self.c_proj.forward(post),
+            hidden,
+        }
+    }
+}
+
+/// GPT-2's `gelu_new`, `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`, computed as the identical
+/// `x·sigmoid(2·√(2/π)·(x + 0.044715·x³))` with the cube as two products: burn's own version
+/// (`powf` and `tanh`) took a third of CPU training time.
+pub fn gelu_tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    const TWO_SQRT_2_OVER_PI: f64 = 2.0 * 0.797_884_560_802_865_4;
+    let cube = x.clone() * x.clone() * x.clone();
+    let inner = (x.clone() + cube * 0.044715) * TWO_SQRT_2_OVER_PI;
+    x * sigmoid(inner)
+}
+
+pub fn activate<const D: usize>(activation: Activation, x: Tensor<D>) -> Tensor<D> {
+    match activation {
+        Activation::GeluTanh => gelu_tanh(x),
+        Activation::Relu => relu(x),
+        Activation::Identity => x,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Device;
+
+    #[test]
+    fn gelu_matches_the_tanh_formula() {
+        let xs: Vec<f32> = (-80..=80).map(|i| i as f32 / 10.0).collect();
+        let device = Device::flex();
+        let ys = gelu_tanh(Tensor::<1>::from_floats(xs.as_slice(), &device))
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
+        for (x, y) in xs.iter().zip(ys) {
+            let x = *x as f64;
+            let expected = 0.5
+                * x
+                * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x.powi(3))).tanh());
+            assert!(
+                (y as f64 - expected).abs() < 1e-5,
+                "gelu({x}) = {y}, expected {expected}"
+            );
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! Decoding transforms on one next-token distribution: pure functions of the logits, so a UI can
+//! show every stage and re-render them when a control changes, without another forward pass.
+//! Order and rules follow Hugging Face `transformers`: temperature → top-k → top-p → softmax.
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    #[default]
+    Greedy,
+    Sample,
+    Beam,
+}
+
+impl Strategy {
+    pub fn from_name(name: &str) -> Result<Self, String> {
+        match name {
+            "greedy" => Ok(Strategy::Greedy),
+            "sample" => Ok(Strategy::Sample),
+            "beam" => Ok(Strategy::Beam),
+            other => Err(format!(
+                "unknown strategy `{other}` (known: greedy, sample, beam)"
+            )),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Greedy => "greedy",
+            Strategy::Sample => "sample",
+            Strategy::Beam => "beam",
+        }
+    }
+}
+
+/// Every decoding control. `top_k = 0` and `top_p = 1` switch those filters off.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DecodeSettings {
+    pub strategy: Strategy,
+    pub temperature: f32,
+    pub top_k: usize,
+    pub top_p: f32,
+    pub beam_width: usize,
+    pub length_penalty: f32,
+    pub seed: u64,
+}
+
+impl Default for DecodeSettings {
+    fn default() -> Self {
+        Self {
+            strategy: Strategy::Greedy,
+            temperature: 1.0,
+            top_k: 0,
+            top_p: 1.0,
+            beam_width: 4,
+            length_penalty: 1.0,
+            seed: 0,
+        }
+    }
+}
+
+impl DecodeSettings {
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.temperature >= 0.0 && self.temperature.is_finite()) {
+            return Err(format!(
+                "temperature must be a number ≥ 0 (got {})",
+                self.temperature
+            ));
+        }
+        if !(self.top_p > 0.0 && self.top_p <= 1.0) {
+            return Err(format!("top-p must be in (0, 1] (got {})", self.top_p));
+        }
+        if self.strategy == Strategy::Beam && self.beam_width == 0 {
+            return Err("beam width must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// Numerically stable softmax in f32 (as PyTorch computes it); `-inf` logits get probability 0.
+pub fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = logits.iter().map(|&l| (l - max).exp()).collect();
+    let sum: f32 = exps.iter().sum();
+    exps.into_iter().map(|e| e / sum).collect()
+}
+
+pub fn log_softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let log_sum = logits.iter().map(|&l| (l - max).exp()).sum::<f32>().ln();
+    logits.iter().map(|&l| l - max - log_sum).collect()
+}
+
+/// Index of the largest value; the first one on ties (as `argmax` in PyTorch).
+pub fn argmax(values: &[f32]) -> usize {
+    values
+        .iter()
+        .enumerate()
+        .fold(0, |best, (i, &v)| if v > values[best] { i } else { best })
+}
+
+/// Shannon entropy in nats.
+pub fn entropy(probs: &[f32]) -> f32 {
+    probs
+        .iter()
+        .filter(|&&p| p > 0.0)
+        .map(|&p| -p * p.ln())
+        .sum()
+}
+
+/// Ids sorted by value, largest first, ties by id.
+fn ranked(values: &[f32]) -> Vec<usize> {
+    let mut ids: Vec<usize> = (0..values.len()).collect();
+    ids.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+    ids
+}
+
+/// Keeps exactly the `k` largest logits (ties broken by id); `k = 0` or `k ≥ len` keeps all.
+pub fn top_k_keep(logits: &[f32], k: usize) -> Vec<bool> {
+    if k == 0 || k >= logits.len() {
+        return vec![true; logits.len()];
+    }
+    let mut keep = vec![false; logits.len()];
+    for id in ranked(logits).into_iter().take(k) {
+        keep[id] = true;
+    }
+    keep
+}
+
+/// Nucleus filter, Hugging Face's rule: sort ascending, drop every token whose cumulative
+/// probability is ≤ 1 − p; the most likely token always stays.
+pub fn top_p_keep(logits: &[f32], top_p: f32) -> Vec<bool> {
+    if top_p >= 1.0 {
+        return vec![true; logits.len()];
+    }
+    let probs = softmax(logits);
+    let mut ascending = ranked(logits);
+    ascending.reverse();
+    let mut keep = vec![true; logits.len()];
+    let mut cumulative = 0.0f32;
+    for &id in &ascending[..ascending.len() - 1] {
+        cumulative += probs[id];
+        if cumulative <= 1.0 - top_p {
+            keep[id] = false;
+        } else {
+            break;
+        }
+    }
+    keep
+}
+
+/// One next-token distribution at every stage of the decoding pipeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Distribution {
+    /// softmax(logits): what the model itself says.
+    pub raw_probs: Vec<f32>,
+    /// softmax(logits / T) before any token is cut.
+    pub tempered_probs: Vec<f32>,
+    pub cut_by_top_k: Vec<bool>,
+    pub cut_by_top_p: Vec<bool>,
+    /// The distribution sampling draws from (0 for cut tokens).
+    pub probs: Vec<f32>,
+}
+
+/// One row of a candidate list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Candidate {
+    pub id: u32,
+    pub logit: f32,
+    pub raw_prob: f32,
+    pub prob: f32,
+    pub excluded: bool,
+}
+
+impl Distribution {
+    pub fn new(logits: &[f32], settings: &DecodeSettings) -> Self {
+        let raw_probs = softmax(logits);
+        // Temperature 0 is the greedy limit: all mass on the argmax.
+        let tempered: Vec<f32> = if settings.temperature > 0.0 {
+            logits.iter().map(|&l| l / settings.temperature).collect()
+        } else {
+            let best = argmax(logits);
+            (0..logits.len())
+                .map(|i| if i == best { 0.0 } else { f32::NEG_INFINITY })
+                .collect()
+        };
+        let tempered_probs = softmax(&tempered);
+        let kept_k = top_k_keep(&tempered, settings.top_k);
+        let after_k: Vec<f32> = tempered
+            .iter()
+            .zip(&kept_k)
+            .map(|(&l, &k)| if k { l } else { f32::NEG_INFINITY })
+            .collect();
+        let kept_p = top_p_keep(&after_k, settings.top_p);
+        let filtered: Vec<f32> = after_k
+            .iter()
+            .zip(&kept_p)
+            .map(|(&l, &k)| if k { l } else { f32::NEG_INFINITY })
+            .collect();
+        Self {
+            raw_probs,
+            tempered_probs,
+            cut_by_top_k: kept_k.iter().map(|k| !k).collect(),
+            cut_by_top_p: kept_k.iter().zip(&kept_p).map(|(&k, &p)| k && !p).collect(),
+            probs: softmax(&filtered),
+        }
+    }
+
+    pub fn is_excluded(&self, id: usize) -> bool {
+        self.cut_by_top_k[id] || self.cut_by_top_p[id]
+    }
+
+    pub fn kept_count(&self) -> usize {
+        (0..self.probs.len())
+            .filter(|&i| !self.is_excluded(i))
+            .count()
+    }
+
+    /// The `n` most likely tokens under the raw distribution.
+    pub fn top(&self, logits: &[f32], n: usize) -> Vec<Candidate> {
+        ranked(&self.raw_probs)
+            .into_iter()
+            .take(n)
+            .map(|id| Candidate {
+                id: id as u32,
+                logit: logits[id],
+                raw_prob: self.raw_probs[id],
+                prob: self.probs[id],
+                excluded: self.is_excluded(id),
+            })
+            .collect()
+    }
+
+    /// Draws from `probs` with the uniform number `u ∈ [0, 1)`.
+    pub fn sample_with(&self, u: f32) -> usize {
+        let mut cumulative = 0.0;
+        let mut last_kept = argmax(&self.probs);
+        for (id, &p) in self.probs.iter().enumerate() {
+            if p > 0.0 {
+                cumulative += p;
+                last_kept = id;
+                if u < cumulative {
+                    return id;
+                }
+            }
+        }
+        last_kept // float rounding left u above the total
+    }
+}
+
+/// The uniform draw for generation step `step`: a function of (seed, step) alone, so going back
+/// and stepping again picks the same token.
+pub fn step_uniform(seed: u64, step: usize) -> f32 {
+    let mut rng = SmallRng::seed_from_u64(seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    rng.random::<f32>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOGITS: [f32; 6] = [2.0, 1.0, 0.5, 3.0, -1.0, 0.0];
+
+    fn settings(temperature: f32, top_k: usize, top_p: f32) -> DecodeSettings {
+        DecodeSettings {
+            temperature,
+            top_k,
+            top_p,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn softmax_sums_to_one_and_orders_like_logits() {
+        let p = softmax(&LOGITS);
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert_eq!(argmax(&p), 3);
+        let lp = log_softmax(&LOGITS);
+        for (a, b) in p.iter().zip(&lp) {
+            assert!((a.ln() - b).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn top_k_keeps_exactly_k() {
+        for k in 1..LOGITS.len() {
+            let d = Distribution::new(&LOGITS, &settings(1.0, k, 1.0));
+            assert_eq!(d.kept_count(), k);
+            assert_eq!(d.probs.iter().filter(|&&p| p > 0.0).count(), k);
+            assert!((d.probs.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        }
+        // The kept ones are the largest.
+        let keep = top_k_keep(&LOGITS, 2);
+        assert_eq!(keep, vec![true, false, false, true, false, false]);
+    }
+
+    #[test]
+    fn top_p_keeps_the_minimal_nucleus() {
+        let probs = softmax(&LOGITS);
+        let mut sorted = probs.clone();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        for p in [0.3f32, 0.5, 0.7, 0.9, 0.95, 0.99] {
+            let keep = top_p_keep(&LOGITS, p);
+            let n = keep.iter().filter(|&&k| k).count();
+            let mass: f32 = sorted[..n].iter().sum();
+            assert!(mass >= p - 1e-6, "p={p}: kept mass {mass}");
+            let smaller: f32 = sorted[..n - 1].iter().sum();
+            assert!(smaller < p, "p={p}: a smaller nucleus would do");
+        }
+        // Even a tiny p keeps the most likely token.
+        assert_eq!(top_p_keep(&LOGITS, 1e-6).iter().filter(|&&k| k).count(), 1);
+    }
+
+    #[test]
+    fn temperature_to_zero_approaches_greedy() {
+        let cold = Distribution::new(&LOGITS, &settings(0.01, 0, 1.0));
+        assert!(cold.probs[3] > 0.999);
+        let zero = Distribution::new(&LOGITS, &settings(0.0, 0, 1.0));
+        assert_eq!(zero.probs[3], 1.0);
+        let hot = Distribution::new(&LOGITS, &settings(5.0, 0, 1.0));
+        assert!(entropy(&hot.probs) > entropy(&softmax(&LOGITS)));
+    }
+
+    #[test]
+    fn same_seed_same_sample() {
+        let d = Distribution::new(&LOGITS, &settings(1.0, 0, 1.0));
+        let draws: Vec<usize> = (0..50).map(|s| d.sample_with(step_uniform(7, s))).collect();
+        let again: Vec<usize> = (0..50).map(|s| d.sample_with(step_uniform(7, s))).collect();
+        assert_eq!(draws, again);
+        let other: Vec<usize> = (0..50).map(|s| d.sample_with(step_uniform(8, s))).collect();
+        assert_ne!(draws, other);
+        // Every token with mass gets drawn sometimes; excluded ones never.
+        let filtered = Distribution::new(&LOGITS, &settings(1.0, 2, 1.0));
+        for s in 0..200 {
+            let id = filtered.sample_with(step_uniform(1, s));
+            assert!(id == 0 || id == 3);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Text ↔ token ids. A closed enum so a checkpoint can say which tokenizer it carries; GPT-2's
+//! byte-level BPE joins the character tokenizer as a second variant.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{GlassboxError, Result};
+
+/// Character-level: one token per distinct character of the training corpus.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "CharTokenizerSerde", into = "CharTokenizerSerde")]
+pub struct CharTokenizer {
+    chars: Vec<char>,
+    ids: HashMap<char, u32>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CharTokenizerSerde {
+    chars: String,
+}
+
+impl TryFrom<CharTokenizerSerde> for CharTokenizer {
+    type Error = String;
+    fn try_from(value: CharTokenizerSerde) -> Result<Self, String> {
+        let chars: Vec<char> = value.chars.chars().collect();
+        let unique: BTreeSet<char> = chars.iter().copied().collect();
+        if unique.len() != chars.len() || chars.is_empty() {
+            return Err("character vocabulary must be non-empty and without repeats".into());
+        }
+        Ok(Self::from_chars(chars))
+    }
+}
+
+impl From<CharTokenizer> for CharTokenizerSerde {
+    fn from(value: CharTokenizer) -> Self {
+        Self {
+            chars: value.chars.iter().collect(),
+        }
+    }
+}
+
+impl CharTokenizer {
+    /// The sorted set of characters in `corpus`.
+    pub fn from_corpus(corpus: &str) -> Result<Self> {
+        let chars: BTreeSet<char> = corpus.chars().collect();
+        if chars.is_empty() {
+            return Err(GlassboxError::Data("the corpus is empty".into()));
+        }
+        Ok(Self::from_chars(chars.into_iter().collect()))
+    }
+
+    fn from_chars(chars: Vec<char>) -> Self {
+        let ids = chars
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| (c, i as u32))
+            .collect();
+        Self { chars, ids }
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.chars.len()
+    }
+
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        let mut unknown = BTreeSet::new();
+        let ids: Vec<u32> = text
+            .chars()
+            .filter_map(|c| {
+                let id = self.ids.get(&c).copied();
+                if id.is_none() {
+                    unknown.insert(c);
+                }
+                id
+            })
+            .collect();
+        if unknown.is_empty() {
+            Ok(ids)
+        } else {
+            Err(GlassboxError::UnknownCharacters(
+                unknown.into_iter().collect(),
+            ))
+        }
+    }
+
+    pub fn decode(&self, ids: &[u32]) -> String {
+        ids.iter()
+            .filter_map(|&id| self.chars.get(id as usize))
+            .collect()
+    }
+}
+
+/// Every tokenizer Glassbox knows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Tokenizer {
+    Char(CharTokenizer),
+}
+
+impl Tokenizer {
+    pub fn vocab_size(&self) -> usize {
+        match self {
+            Tokenizer::Char(t) => t.vocab_size(),
+        }
+    }
+
+    /// Token ids of `text`; an empty text is an error (there is nothing to predict from).
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        if text.is_empty() {
+            return Err(GlassboxError::EmptyPrompt);
+        }
+        match self {
+            Tokenizer::Char(t) => t.encode(text),
+        }
+    }
+
+    pub fn decode(&self, ids: &[u32]) -> String {
+        match self {
+            Tokenizer::Char(t) => t.decode(ids),
+        }
+    }
+
+    /// The token's text as stored in the vocabulary.
+    pub fn token_text(&self, id: u32) -> String {
+        self.decode(&[id])
+    }
+
+    /// The token's text with whitespace made visible, for labels in a UI or a terminal.
+    pub fn token_label(&self, id: u32) -> String {
+        visible_whitespace(&self.token_text(id))
+    }
+}
+
+/// Shows spaces, newlines and tabs as visible symbols.
+pub fn visible_whitespace(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            ' ' => '␣',
+            '\n' => '↵',
+            '\t' => '⇥',
+            '\r' => '␍',
+            c => c,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokenizer() -> Tokenizer {
+        Tokenizer::Char(CharTokenizer::from_corpus("hello world\n").unwrap())
+    }
+
+    #[test]
+    fn round_trips_known_text() {
+        let t = tokenizer();
+        let ids = t.encode("hold\nwe").unwrap();
+        assert_eq!(ids.len(), 7);
+        assert_eq!(t.decode(&ids), "hold\nwe");
+    }
+
+    #[test]
+    fn unknown_characters_are_named() {
+        let err = tokenizer().encode("hello, Zorro!").unwrap_err();
+        assert_eq!(err, GlassboxError::UnknownCharacters(vec!['!', ',', 'Z']));
+        let msg = err.to_string();
+        assert!(
+            msg.contains("'Z'") && msg.contains("','") && msg.contains("'!'"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn empty_prompt_is_refused() {
+        assert_eq!(tokenizer().encode(""), Err(GlassboxError::EmptyPrompt));
+    }
+
+    #[test]
+    fn serde_round_trip() {
+        let t = tokenizer();
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.contains("\"kind\":\"char\""), "{json}");
+        assert_eq!(serde_json::from_str::<Tokenizer>(&json).unwrap(), t);
+        assert!(serde_json::from_str::<Tokenizer>(r#"{"kind":"char","chars":"aa"}"#).is_err());
+    }
+
+    #[test]
+    fn labels_show_whitespace() {
+        assert_eq!(visible_whitespace("a b\n"), "a␣b↵");
+    }
+}

@@ -1,0 +1,113 @@
+//! Reading a traced forward pass back to the CPU, where the UI and the CLI use it.
+//! Reads are asynchronous: WebGPU cannot read a tensor synchronously.
+
+use burn::tensor::{Tensor, Transaction};
+
+use crate::error::{GlassboxError, Result};
+use crate::model::TraceTensors;
+
+/// The trace of one sequence for the positions a forward pass processed, as flat row-major arrays.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trace {
+    pub n_layer: usize,
+    pub n_head: usize,
+    /// Positions (query rows) in this trace.
+    pub n_query: usize,
+    /// Keys each query row spans (earlier cached positions included).
+    pub n_key: usize,
+    pub d_model: usize,
+    pub d_mlp: usize,
+    /// `[layer][head][query][key]`.
+    pub attentions: Vec<f32>,
+    /// `[layer + 1][query][d_model]`: embeddings, then after each block (before `ln_f`).
+    pub residual: Vec<f32>,
+    /// `[query][d_model]`: the last block's output after `ln_f`.
+    pub final_norm: Vec<f32>,
+    /// `[layer][query][d_mlp]`, before and after the activation.
+    pub mlp_pre: Vec<f32>,
+    pub mlp_post: Vec<f32>,
+}
+
+impl Trace {
+    /// One attention row: how query `query` of this trace spreads over the keys.
+    pub fn attention_row(&self, layer: usize, head: usize, query: usize) -> &[f32] {
+        let start = ((layer * self.n_head + head) * self.n_query + query) * self.n_key;
+        &self.attentions[start..start + self.n_key]
+    }
+
+    /// Residual stream at `query` after `depth` blocks (0 = embeddings).
+    pub fn residual_at(&self, depth: usize, query: usize) -> &[f32] {
+        let start = (depth * self.n_query + query) * self.d_model;
+        &self.residual[start..start + self.d_model]
+    }
+
+    pub fn final_norm_at(&self, query: usize) -> &[f32] {
+        &self.final_norm[query * self.d_model..(query + 1) * self.d_model]
+    }
+
+    /// Reads batch row `row` of a traced forward pass.
+    pub async fn read(tensors: TraceTensors, row: usize) -> Result<Trace> {
+        let pick3 = |t: Tensor<3>| t.narrow(0, row, 1);
+        let [_, n_head, n_query, n_key] = tensors.attentions[0].dims();
+        let [_, _, d_model] = tensors.final_norm.dims();
+        let d_mlp = tensors.mlp.first().map_or(0, |(pre, _)| pre.dims()[2]);
+        let n_layer = tensors.attentions.len();
+        let attentions = Tensor::cat(
+            tensors
+                .attentions
+                .into_iter()
+                .map(|t| t.narrow(0, row, 1))
+                .collect(),
+            0,
+        );
+        let residual = Tensor::cat(tensors.residual.into_iter().map(pick3).collect(), 0);
+        let (pre, post): (Vec<_>, Vec<_>) = tensors
+            .mlp
+            .into_iter()
+            .map(|(a, b)| (pick3(a), pick3(b)))
+            .unzip();
+        let data = Transaction::default()
+            .register(attentions)
+            .register(residual)
+            .register(pick3(tensors.final_norm))
+            .register(Tensor::cat(pre, 0))
+            .register(Tensor::cat(post, 0))
+            .execute_async()
+            .await
+            .map_err(|e| GlassboxError::Readback(format!("{e:?}")))?;
+        let mut vecs = data.into_iter().map(|d| {
+            d.try_into_vec::<f32>()
+                .map_err(|e| GlassboxError::Readback(format!("{e:?}")))
+        });
+        let mut next = || vecs.next().expect("five tensors registered");
+        Ok(Trace {
+            n_layer,
+            n_head,
+            n_query,
+            n_key,
+            d_model,
+            d_mlp,
+            attentions: next()?,
+            residual: next()?,
+            final_norm: next()?,
+            mlp_pre: next()?,
+            mlp_post: next()?,
+        })
+    }
+}
+
+/// Reads a float tensor into a flat vector.
+pub async fn read_floats<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
+    let data = tensor
+        .into_data_async()
+        .await
+        .map_err(|e| GlassboxError::Readback(format!("{e:?}")))?;
+    data.try_into_vec::<f32>()
+        .map_err(|e| GlassboxError::Readback(format!("{e:?}")))
+}
+
+/// Runs a read to completion on native targets, where device reads finish without an event loop.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    pollster::block_on(future)
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs what building and testing Glassbox needs, or says exactly what is missing.
+# Usage: scripts/setup.sh [--browser]   (--browser: also Chromium, ChromeDriver and Playwright for tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+say() { printf '[setup] %s\n' "$*"; }
+need() { command -v "$1" >/dev/null 2>&1; }
+missing() { printf '[setup] MISSING: %s\n' "$*" >&2; exit 1; }
+
+need cargo || missing "Rust (cargo): install it with rustup (https://rustup.rs), then re-run"
+need rustup || missing "rustup: needed to add the wasm32-unknown-unknown target"
+need npm || missing "Node.js and npm: apt-get install -y nodejs npm"
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen crate exactly (Cargo.lock).
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
+  say "installing wasm-bindgen-cli $bindgen_version (a few minutes)"
+  # --locked fails for this crate on current toolchains; its own lock is not needed.
+  cargo install wasm-bindgen-cli --version "$bindgen_version"
+fi
+
+if ! trunk --version >/dev/null 2>&1; then
+  say "installing trunk (several minutes)"
+  cargo install trunk --locked --ignore-rust-version
+fi
+
+# wasm-opt from npm's binaryen 132: Debian's (108) silently breaks wasm-bindgen 0.2.130 output.
+if ! tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version 132"; then
+  say "installing binaryen 132 (wasm-opt) from npm into tools/"
+  npm install --silent --no-audit --no-fund --prefix tools binaryen@132.0.0
+fi
+
+if [ "${1:-}" = "--browser" ]; then
+  if ! need chromium || ! need chromedriver; then
+    if [ "$(id -u)" = 0 ] && need apt-get; then
+      say "installing chromium and chromium-driver"
+      apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+      missing "chromium and chromium-driver: sudo apt-get install -y chromium chromium-driver"
+    fi
+  fi
+  if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+    say "installing playwright-core (driving Debian's chromium; no browser download)"
+    (cd tests/e2e && npm ci --silent --no-audit --no-fund)
+  fi
+fi
+say "ready (wasm-bindgen $bindgen_version, $(trunk --version), wasm-opt $(tools/node_modules/.bin/wasm-opt --version | awk '{print $3}'))"
