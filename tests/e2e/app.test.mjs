@@ -54,5 +54,7 @@ test('characters outside the vocabulary get a clear message and the page stays u
   await page.getByTestId('generate-button').click();
   assert.match(await banner.textContent(), /empty/);
   assert.equal(await page.getByTestId('generate-button').isEnabled(), true);
+  // The continuation shown still belongs to the prompt it was made from.
+  assert.match(await page.getByTestId('output').textContent(), /^ROMEO:/);
   assert.deepEqual(pageErrors, []);
 });

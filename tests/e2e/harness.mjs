@@ -14,9 +14,9 @@ const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'applic
 export async function serveDist() {
   const dist = join(repoRoot, 'dist');
   const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^([/\\])+/, '');
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^([/\\])+/, '') || 'index.html';
     try {
-      const body = await readFile(join(dist, path || 'index.html'));
+      const body = await readFile(join(dist, path));
       res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
       res.end(body);
     } catch {

@@ -37,6 +37,8 @@ fn App() -> impl IntoView {
     let status = RwSignal::new(Status::Loading("fetching the model…".into()));
     let prompt = RwSignal::new("ROMEO:".to_string());
     let output = RwSignal::new(String::new());
+    // The prompt the shown continuation belongs to (the box may have been edited since).
+    let output_prompt = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let loaded: Loaded = Rc::new(RefCell::new(None));
@@ -65,6 +67,7 @@ fn App() -> impl IntoView {
         error.set(None);
         busy.set(true);
         output.set(String::new());
+        output_prompt.set(prompt.get_untracked());
         spawn_local(async move {
             let result = continue_greedily(model, &tokenizer, ids, output).await;
             if let Err(msg) = result {
@@ -101,7 +104,7 @@ fn App() -> impl IntoView {
                 {move || if busy.get() { "Generating…" } else { "Continue greedily" }}
             </button>
             <pre class="output" data-testid="output" data-done=move || (!busy.get()).to_string()>
-                <span class="prompt-part">{move || if output.get().is_empty() { String::new() } else { prompt.get() }}</span>
+                <span class="prompt-part">{move || output_prompt.get()}</span>
                 {move || output.get()}
             </pre>
         </main>
