@@ -430,6 +430,47 @@ mod tests {
     }
 
     #[test]
+    fn beam_search_on_a_three_token_gpt_equals_exhaustive_search() {
+        let device = burn::tensor::Device::flex();
+        device.seed(5);
+        let model = crate::config::GptConfig::new(3, 8, 1, 1, 8).init(&device);
+        let prompt = vec![1u32];
+        let log_probs = |prefix: &[u32]| {
+            let logits = block_on(read_floats(
+                model.forward(model.token_tensor(&[prefix.to_vec()])),
+            ))
+            .unwrap();
+            crate::sampling::log_softmax(&logits[(prefix.len() - 1) * 3..])
+        };
+        let mut best = (f32::NEG_INFINITY, vec![]);
+        for code in 0..27u32 {
+            let new = [code / 9, (code / 3) % 3, code % 3];
+            let mut seq = prompt.clone();
+            let mut sum = 0.0;
+            for &t in &new {
+                sum += log_probs(&seq)[t as usize];
+                seq.push(t);
+            }
+            if sum > best.0 {
+                best = (sum, new.to_vec());
+            }
+        }
+        let settings = DecodeSettings {
+            strategy: Strategy::Beam,
+            beam_width: 9,
+            ..Default::default()
+        };
+        let mut generator = Generator::new(model.clone(), prompt, settings).unwrap();
+        generator.max_new_tokens = 3;
+        while !generator.is_done() {
+            block_on(generator.step()).unwrap();
+        }
+        let found = generator.best_beam().unwrap();
+        assert_eq!(found.tokens, best.1);
+        assert!((found.sum_logprob - best.0).abs() < 1e-5);
+    }
+
+    #[test]
     fn empty_prompt_is_refused() {
         assert!(matches!(
             Generator::new(tiny_model(), vec![], DecodeSettings::default()),
