@@ -136,7 +136,7 @@ impl BeamSearch {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A fixed "model" over a vocabulary of 3 whose next-token logits depend on the whole prefix.
@@ -149,22 +149,24 @@ mod tests {
             .collect()
     }
 
-    fn sum_logprob(seq: &[u32]) -> f32 {
-        (0..seq.len())
-            .map(|i| log_softmax(&toy_logits(&seq[..i]))[seq[i] as usize])
-            .sum()
+    /// The best of all 27 three-token continuations over a vocabulary of 3, by summed
+    /// log-probability; `log_probs(prefix)` gives the next-token log-probabilities after the
+    /// generated `prefix`.
+    pub(crate) fn exhaustive_best(log_probs: impl Fn(&[u32]) -> Vec<f32>) -> (f32, Vec<u32>) {
+        let mut best = (f32::NEG_INFINITY, vec![]);
+        for code in 0..27u32 {
+            let seq = vec![code / 9, (code / 3) % 3, code % 3];
+            let sum: f32 = (0..3).map(|i| log_probs(&seq[..i])[seq[i] as usize]).sum();
+            if sum > best.0 {
+                best = (sum, seq);
+            }
+        }
+        best
     }
 
     #[test]
     fn wide_beam_equals_exhaustive_search() {
-        let mut best = (f32::NEG_INFINITY, vec![]);
-        for code in 0..27u32 {
-            let seq = vec![code / 9, (code / 3) % 3, code % 3];
-            let s = sum_logprob(&seq);
-            if s > best.0 {
-                best = (s, seq);
-            }
-        }
+        let best = exhaustive_best(|prefix| log_softmax(&toy_logits(prefix)));
         for width in [9, 12] {
             let mut search = BeamSearch::new(width, 3, 1.0, None);
             while !search.is_done() {

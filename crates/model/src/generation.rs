@@ -435,26 +435,14 @@ mod tests {
         device.seed(5);
         let model = crate::config::GptConfig::new(3, 8, 1, 1, 8).init(&device);
         let prompt = vec![1u32];
-        let log_probs = |prefix: &[u32]| {
+        let best = crate::beam::tests::exhaustive_best(|generated| {
+            let seq: Vec<u32> = prompt.iter().chain(generated).copied().collect();
             let logits = block_on(read_floats(
-                model.forward(model.token_tensor(&[prefix.to_vec()])),
+                model.forward(model.token_tensor(&[seq.clone()])),
             ))
             .unwrap();
-            crate::sampling::log_softmax(&logits[(prefix.len() - 1) * 3..])
-        };
-        let mut best = (f32::NEG_INFINITY, vec![]);
-        for code in 0..27u32 {
-            let new = [code / 9, (code / 3) % 3, code % 3];
-            let mut seq = prompt.clone();
-            let mut sum = 0.0;
-            for &t in &new {
-                sum += log_probs(&seq)[t as usize];
-                seq.push(t);
-            }
-            if sum > best.0 {
-                best = (sum, new.to_vec());
-            }
-        }
+            crate::sampling::log_softmax(&logits[(seq.len() - 1) * 3..])
+        });
         let settings = DecodeSettings {
             strategy: Strategy::Beam,
             beam_width: 9,
