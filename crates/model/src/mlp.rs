@@ -82,7 +82,7 @@ mod tests {
         let device = Device::flex();
         let ys = gelu_tanh(Tensor::<1>::from_floats(xs.as_slice(), &device))
             .into_data()
-            .to_vec::<f32>()
+            .try_to_vec::<f32>()
             .unwrap();
         for (x, y) in xs.iter().zip(ys) {
             let x = *x as f64;
