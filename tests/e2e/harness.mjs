@@ -4,6 +4,7 @@ import { readFile, mkdir } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const screenshotDir = join(repoRoot, 'tests/e2e/screenshots');
@@ -37,4 +38,60 @@ export async function launchBrowser({ webgpu = false } = {}) {
 export async function screenshot(page, name) {
   await mkdir(screenshotDir, { recursive: true });
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+/** A 1280×720 page on the app (with `query`, e.g. '?backend=cpu'), once the model is ready. */
+export async function openApp(browser, served, query = '', { timeout = 180_000 } = {}) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(served.url + query);
+  await page.waitForSelector('[data-testid="model-status"][data-state="ready"]', { timeout });
+  return { page, errors };
+}
+
+export const stepCount = (page) =>
+  page.getByTestId('step-status').getAttribute('data-steps').then(Number);
+
+/** Clicks Step `n` times, each time waiting for the step to land. */
+export async function step(page, n = 1, { timeout = 60_000 } = {}) {
+  for (let i = 0; i < n; i++) {
+    const before = await stepCount(page);
+    await page.getByTestId('step-button').click();
+    await page.waitForFunction((b) => {
+      const s = document.querySelector('[data-testid="step-status"]');
+      return Number(s.dataset.steps) === b + 1 && s.dataset.busy === 'false';
+    }, before, { timeout });
+  }
+}
+
+/** The generated text in the timeline (raw token texts). */
+export const generatedText = (page) => page.$$eval('[data-testid="token"][data-kind="generated"]',
+  (els) => els.map((e) => e.dataset.text).join(''));
+
+/** The candidate rows as plain objects. */
+export const candidates = (page) => page.$$eval('[data-testid="candidate"]', (els) => els.map((e) => ({
+  token: e.dataset.token, prob: Number(e.dataset.prob), rawProb: Number(e.dataset.rawProb),
+  chosen: e.dataset.chosen === 'true', excluded: e.dataset.excluded === 'true',
+})));
+
+/** Sets a numeric decoding control as a user would (type, then leave the field). */
+export async function setField(page, testid, value) {
+  const field = page.getByTestId(testid);
+  await field.fill(String(value));
+  await field.blur();
+}
+
+/** Whether every attention thumbnail has drawn pixels. */
+export const thumbnailsDrawn = (page) => page.$$eval('[data-testid="attention-thumb"] canvas', (canvases) =>
+  canvases.map((c) => {
+    if (!c.width || !c.height) return false;
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) return true;
+    return false;
+  }));
+
+/** The CLI's answer for the same request (the native build is the reference). */
+export function cliGenerate(args) {
+  return JSON.parse(execFileSync(join(repoRoot, 'target/release/glassbox'), ['generate', '--json', ...args]).toString());
 }

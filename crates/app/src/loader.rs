@@ -1,13 +1,46 @@
-//! Fetching and opening the model that ships with the app.
+//! Fetching the checkpoint that ships with the app and opening it on a device.
 
 use burn::tensor::Device;
-use glassbox_model::{Checkpoint, Gpt, Tokenizer};
+use glassbox_model::{Checkpoint, Gpt, GptConfig, Tokenizer};
 use gloo_net::http::Request;
 
 pub const SHIPPED_MODEL: &str = "glassbox-shakespeare.safetensors";
 
-/// Downloads and opens the shipped checkpoint on the CPU backend, reporting progress.
-pub async fn load_shipped(progress: impl Fn(String)) -> Result<(Gpt, Tokenizer, String), String> {
+/// A checkpoint read into memory, ready to be opened on any device (switching backends
+/// re-opens it from here instead of downloading it again).
+pub struct LoadedCheckpoint {
+    pub checkpoint: Checkpoint,
+    pub size_bytes: usize,
+}
+
+impl LoadedCheckpoint {
+    pub fn config(&self) -> &GptConfig {
+        &self.checkpoint.config
+    }
+
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.checkpoint.tokenizer
+    }
+
+    pub fn open(&self, device: &Device) -> Result<Gpt, String> {
+        self.checkpoint.to_model(device).map_err(|e| e.to_string())
+    }
+
+    /// "4 layers × 4 heads, width 128, context 128, 820,000 parameters".
+    pub fn summary(&self) -> String {
+        let c = self.config();
+        format!(
+            "{} layers × {} heads, width {}, context {}, {} parameters",
+            c.n_layer,
+            c.n_head,
+            c.d_model,
+            c.context_length,
+            c.num_params()
+        )
+    }
+}
+
+pub async fn fetch_shipped() -> Result<LoadedCheckpoint, String> {
     let response = Request::get(SHIPPED_MODEL)
         .send()
         .await
@@ -22,19 +55,9 @@ pub async fn load_shipped(progress: impl Fn(String)) -> Result<(Gpt, Tokenizer, 
         .binary()
         .await
         .map_err(|e| format!("cannot read {SHIPPED_MODEL}: {e}"))?;
-    progress(format!("opening {} KB of weights…", bytes.len() / 1024));
     let checkpoint = Checkpoint::from_bytes(&bytes).map_err(|e| e.to_string())?;
-    let model = checkpoint
-        .to_model(&Device::flex())
-        .map_err(|e| e.to_string())?;
-    let c = &checkpoint.config;
-    let summary = format!(
-        "{} layers × {} heads, width {}, context {}, {} parameters",
-        c.n_layer,
-        c.n_head,
-        c.d_model,
-        c.context_length,
-        c.num_params()
-    );
-    Ok((model, checkpoint.tokenizer, summary))
+    Ok(LoadedCheckpoint {
+        checkpoint,
+        size_bytes: bytes.len(),
+    })
 }

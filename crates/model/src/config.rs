@@ -57,7 +57,7 @@ impl GptConfig {
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("config field `{name}` must be positive"));
         }
-        if self.d_model % self.n_head != 0 {
+        if !self.d_model.is_multiple_of(self.n_head) {
             return Err(format!(
                 "config: d_model ({}) is not divisible by n_head ({})",
                 self.d_model, self.n_head

@@ -1,7 +1,7 @@
 //! Token streams for training: a train/validation split and seeded batches.
 
-use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 use crate::error::{GlassboxError, Result};
 
@@ -60,7 +60,7 @@ impl Corpus {
         seed: u64,
     ) -> Batch {
         let tokens = self.tokens(split);
-        let mut rng = SmallRng::seed_from_u64(seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let starts: Vec<usize> = (0..batch_size)
             .map(|_| rng.random_range(0..tokens.len() - context))
             .collect();

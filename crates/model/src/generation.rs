@@ -2,6 +2,7 @@
 //! (the logits, every decoding stage, the beams, the attention), so a UI can show any past step
 //! and go back. Greedy and sampling reuse a KV cache; the window slides past the context length.
 
+use crate::attention_map::AttentionMatrix;
 use crate::beam::{BeamSearch, FinishedBeam};
 use crate::error::{GlassboxError, Result};
 use crate::model::{ForwardOptions, Gpt, HeadMask, KvCache};
@@ -36,28 +37,6 @@ impl StepRecord {
 
     pub fn window(&self) -> &[u32] {
         &self.context[self.window_start..]
-    }
-}
-
-/// A dense attention tensor `[layer][head][query][key]` over one window (future cells are 0).
-#[derive(Clone, Debug, PartialEq)]
-pub struct AttentionMatrix {
-    pub n_layer: usize,
-    pub n_head: usize,
-    pub size: usize,
-    pub data: Vec<f32>,
-}
-
-impl AttentionMatrix {
-    pub fn get(&self, layer: usize, head: usize, query: usize, key: usize) -> f32 {
-        self.data[((layer * self.n_head + head) * self.size + query) * self.size + key]
-    }
-
-    /// One head's `size × size` matrix.
-    pub fn head(&self, layer: usize, head: usize) -> &[f32] {
-        let n = self.size * self.size;
-        let start = (layer * self.n_head + head) * n;
-        &self.data[start..start + n]
     }
 }
 

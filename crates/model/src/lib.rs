@@ -2,6 +2,7 @@
 //! code runs on every burn backend (the backend is the runtime `Device` the model is created on).
 
 pub mod attention;
+pub mod attention_map;
 pub mod beam;
 pub mod block;
 pub mod checkpoint;
@@ -18,11 +19,12 @@ pub mod tokenizer;
 pub mod trace;
 pub mod training;
 
+pub use attention_map::{AttentionMatrix, HeadView};
 pub use checkpoint::Checkpoint;
 pub use config::{Activation, GptConfig, Preset};
 pub use error::{GlassboxError, Result};
 pub use generation::{Generator, StepRecord};
 pub use model::{ForwardOptions, Gpt, HeadMask, KvCache};
-pub use sampling::{DecodeSettings, Distribution, Strategy};
+pub use sampling::{CandidateSummary, DecodeSettings, Distribution, Strategy};
 pub use tokenizer::Tokenizer;
 pub use training::{TrainConfig, Trainer};

@@ -2,8 +2,8 @@
 //! show every stage and re-render them when a control changes, without another forward pass.
 //! Order and rules follow Hugging Face `transformers`: temperature → top-k → top-p → softmax.
 
-use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -173,6 +173,22 @@ pub struct Candidate {
     pub raw_prob: f32,
     pub prob: f32,
     pub excluded: bool,
+    /// Excluded by top-k (else, when excluded, by top-p).
+    pub cut_by_top_k: bool,
+}
+
+/// The candidate list of one step, ready to draw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CandidateSummary {
+    pub top: Vec<Candidate>,
+    /// Probability of every token outside `top`: raw, and after the transforms.
+    pub rest_raw_prob: f32,
+    pub rest_prob: f32,
+    /// Entropy (nats) of the raw distribution and of the one sampling draws from.
+    pub raw_entropy: f32,
+    pub entropy: f32,
+    /// Tokens left after top-k and top-p.
+    pub kept: usize,
 }
 
 impl Distribution {
@@ -230,8 +246,30 @@ impl Distribution {
                 raw_prob: self.raw_probs[id],
                 prob: self.probs[id],
                 excluded: self.is_excluded(id),
+                cut_by_top_k: self.cut_by_top_k[id],
             })
             .collect()
+    }
+
+    /// What a candidate panel shows: the `n` most likely tokens, the mass of all the others
+    /// (before and after the transforms) and both entropies.
+    pub fn summary(&self, logits: &[f32], n: usize) -> CandidateSummary {
+        let top = self.top(logits, n);
+        let shown: std::collections::HashSet<u32> = top.iter().map(|c| c.id).collect();
+        let rest = |probs: &[f32]| -> f32 {
+            (0..probs.len())
+                .filter(|id| !shown.contains(&(*id as u32)))
+                .map(|id| probs[id])
+                .sum()
+        };
+        CandidateSummary {
+            rest_raw_prob: rest(&self.raw_probs),
+            rest_prob: rest(&self.probs),
+            raw_entropy: entropy(&self.raw_probs),
+            entropy: entropy(&self.probs),
+            kept: self.kept_count(),
+            top,
+        }
     }
 
     /// Draws from `probs` with the uniform number `u ∈ [0, 1)`.
@@ -252,9 +290,10 @@ impl Distribution {
 }
 
 /// The uniform draw for generation step `step`: a function of (seed, step) alone, so going back
-/// and stepping again picks the same token.
+/// and stepping again picks the same token, and the browser draws what the CLI draws.
 pub fn step_uniform(seed: u64, step: usize) -> f32 {
-    let mut rng = SmallRng::seed_from_u64(seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     rng.random::<f32>()
 }
 
@@ -322,6 +361,20 @@ mod tests {
         assert_eq!(zero.probs[3], 1.0);
         let hot = Distribution::new(&LOGITS, &settings(5.0, 0, 1.0));
         assert!(entropy(&hot.probs) > entropy(&softmax(&LOGITS)));
+    }
+
+    #[test]
+    fn summary_accounts_for_all_mass() {
+        let d = Distribution::new(&LOGITS, &settings(2.0, 3, 1.0));
+        let s = d.summary(&LOGITS, 4);
+        assert_eq!(s.top.len(), 4);
+        let shown_raw: f32 = s.top.iter().map(|c| c.raw_prob).sum();
+        let shown: f32 = s.top.iter().map(|c| c.prob).sum();
+        assert!((shown_raw + s.rest_raw_prob - 1.0).abs() < 1e-6);
+        assert!((shown + s.rest_prob - 1.0).abs() < 1e-6);
+        assert_eq!(s.kept, 3);
+        assert!(s.top.iter().filter(|c| c.excluded).all(|c| c.prob == 0.0));
+        assert!(s.entropy < s.raw_entropy, "top-3 cuts the tail");
     }
 
     #[test]

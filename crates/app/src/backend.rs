@@ -1,0 +1,76 @@
+//! Which burn device the page computes on: the CPU backend compiled to wasm, or WebGPU.
+//! WebGPU is initialised once per page, asynchronously, before any tensor lives on it.
+
+use std::cell::RefCell;
+
+use burn::tensor::Device;
+use burn::tensor::wgpu::WgpuBackend;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Cpu,
+    WebGpu,
+}
+
+impl Backend {
+    /// The value of the `?backend=` URL parameter.
+    pub fn param(self) -> &'static str {
+        match self {
+            Backend::Cpu => "cpu",
+            Backend::WebGpu => "webgpu",
+        }
+    }
+
+    pub fn from_param(value: &str) -> Option<Self> {
+        match value {
+            "cpu" => Some(Backend::Cpu),
+            "webgpu" => Some(Backend::WebGpu),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Cpu => "CPU (wasm)",
+            Backend::WebGpu => "WebGPU",
+        }
+    }
+
+    /// The device of this backend, initialising WebGPU on first use.
+    pub async fn device(self) -> Result<Device, String> {
+        match self {
+            Backend::Cpu => Ok(Device::flex()),
+            Backend::WebGpu => webgpu_device().await,
+        }
+    }
+}
+
+/// Whether the browser exposes WebGPU at all (an adapter may still be refused).
+pub fn webgpu_exposed() -> bool {
+    web_sys::window()
+        .map(|w| js_sys::Reflect::has(&w.navigator(), &"gpu".into()).unwrap_or(false))
+        .unwrap_or(false)
+}
+
+thread_local! {
+    /// The page's one WebGPU device, or why there is none (asked once: a refused adapter
+    /// stays refused).
+    static WEBGPU: RefCell<Option<Result<Device, String>>> = const { RefCell::new(None) };
+}
+
+async fn webgpu_device() -> Result<Device, String> {
+    if let Some(known) = WEBGPU.with_borrow(Clone::clone) {
+        return known;
+    }
+    let result = if webgpu_exposed() {
+        Device::wgpu_options()
+            .graphics_api(WgpuBackend::WebGpu)
+            .init_async()
+            .await
+            .map_err(|e| format!("this browser's WebGPU gave no usable adapter ({e})"))
+    } else {
+        Err("this browser has no WebGPU (navigator.gpu is missing)".to_string())
+    };
+    WEBGPU.with_borrow_mut(|slot| *slot = Some(result.clone()));
+    result
+}

@@ -1,0 +1,361 @@
+//! Attention: every head of every layer at a glance (layers as rows, heads as columns, plus each
+//! layer's mean), a focus row shared by all thumbnails, and large labelled heatmaps: one head,
+//! or two side by side with their difference.
+
+use std::sync::Arc;
+
+use glassbox_model::attention_map::difference;
+use glassbox_model::{AttentionMatrix, HeadView};
+use leptos::html::Canvas;
+use leptos::prelude::*;
+
+use crate::heatmap::{self, Layout, Scale};
+use crate::state::{AppState, now_ms};
+
+type Attention = Memo<Option<Arc<AttentionMatrix>>>;
+
+fn head_attr(view: HeadView) -> String {
+    match view {
+        HeadView::Head { head, .. } => head.to_string(),
+        HeadView::LayerMean { .. } => "mean".into(),
+    }
+}
+
+/// Window labels of the shown step.
+fn window_labels(state: AppState) -> Vec<String> {
+    let selected = state.selected.get();
+    state.snapshot.with(|s| {
+        s.shown_step(selected)
+            .map(|step| step.window_labels.clone())
+            .unwrap_or_default()
+    })
+}
+
+/// The attention of the step on screen, shared by every attention view.
+pub fn provide_attention(state: AppState) {
+    provide_context(state.attention_memo());
+}
+
+fn use_attention() -> Attention {
+    expect_context::<Attention>()
+}
+
+#[component]
+pub fn AttentionPanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let attention = use_attention();
+    view! {
+        <section class="panel attention-panel">
+            <h2 title="Self-attention: each position (query) takes a weighted average of the earlier positions (keys). Every layer has several heads, each with its own weights. Rows are queries, columns keys; the hatched triangle is the causal mask (a token cannot look ahead).">
+                "Attention: every layer, every head"
+            </h2>
+            <Grid attention=attention />
+            <FocusTokens attention=attention />
+            <CompareBar />
+            // Compared views need the page's width: they move to a row of their own.
+            <Show when=move || !state.compare.get()>
+                <Details />
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn Grid(attention: Attention) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let (n_layer, n_head) = state.shape();
+    let thumbs: Vec<Vec<NodeRef<Canvas>>> = (0..n_layer)
+        .map(|_| (0..=n_head).map(|_| NodeRef::new()).collect())
+        .collect();
+    let refs = StoredValue::new_local(thumbs.clone());
+
+    Effect::new(move |_| {
+        let focus = state.focus.get();
+        let Some(matrix) = attention.get() else {
+            return;
+        };
+        let start = now_ms();
+        refs.with_value(|rows| {
+            for (layer, row) in rows.iter().enumerate() {
+                for (column, node) in row.iter().enumerate() {
+                    let Some(canvas) = node.get() else { continue };
+                    let view = if column < n_head {
+                        HeadView::Head {
+                            layer,
+                            head: column,
+                        }
+                    } else {
+                        HeadView::LayerMean { layer }
+                    };
+                    heatmap::draw_thumbnail(&canvas, matrix.size, &matrix.view(view), focus);
+                }
+            }
+        });
+        state.grid_render_ms.set(Some(now_ms() - start));
+    });
+
+    let pick = move |view: HeadView| {
+        if state.compare.get_untracked() && state.pick_secondary.get_untracked() {
+            state.secondary.set(view);
+        } else {
+            state.primary.set(view);
+        }
+    };
+    let save = move |_| {
+        let canvases: Vec<Vec<_>> = refs.with_value(|rows| {
+            rows.iter()
+                .map(|r| r.iter().filter_map(NodeRef::get).collect())
+                .collect()
+        });
+        heatmap::save_grid_png(&canvases, 96, "glassbox-attention-grid.png");
+    };
+
+    let rows = thumbs
+        .into_iter()
+        .enumerate()
+        .map(|(layer, row)| {
+            let cells = row.into_iter().enumerate().map(move |(column, node)| {
+            let view = if column < n_head {
+                HeadView::Head { layer, head: column }
+            } else {
+                HeadView::LayerMean { layer }
+            };
+            let testid = if column < n_head { "attention-thumb" } else { "attention-mean" };
+            view! {
+                <button class="thumb" data-testid=testid data-layer=layer data-head=head_attr(view)
+                    class:primary=move || state.primary.get() == view
+                    class:secondary=move || state.compare.get() && state.secondary.get() == view
+                    title=format!("{}: click to open it large", view.label())
+                    on:click=move |_| pick(view)>
+                    <canvas node_ref=node></canvas>
+                </button>
+            }
+        }).collect_view();
+            view! {
+                <div class="grid-row">
+                    <span class="row-label">{format!("L{}", layer + 1)}</span>
+                    {cells}
+                </div>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <div class="grid-head">
+            <span class="row-label"></span>
+            {(0..n_head).map(|h| view! { <span class="col-label">{format!("H{}", h + 1)}</span> }).collect_view()}
+            <span class="col-label" title="The average of the layer's heads">"mean"</span>
+        </div>
+        <div class="attention-grid" data-testid="attention-grid"
+            style=format!("--heads: {}", n_head + 1)
+            data-render-ms=move || state.grid_render_ms.get().map(|ms| format!("{ms:.2}"))>
+            {rows}
+        </div>
+        <div class="row-actions">
+            <button class="small secondary" on:click=save title="Download all thumbnails as one PNG">"Save grid as PNG"</button>
+            <span class="hint">{move || state.grid_render_ms.get().map(|ms| format!("grid drawn in {ms:.1} ms"))}</span>
+        </div>
+    }
+}
+
+/// The shown step's window as chips: choosing one highlights its attention row in every
+/// thumbnail, and shades the chips by how much it attends to each (first view's head).
+#[component]
+fn FocusTokens(attention: Attention) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    // The focused query's attention row in the first view's head.
+    let weights = Memo::new(move |_| {
+        let focus = state.focus.get()?;
+        let view = state.primary.get();
+        attention.with(|m| {
+            let m = m.as_ref()?;
+            (focus < m.size && m.contains(view)).then(|| {
+                let data = m.view(view);
+                data[focus * m.size..(focus + 1) * m.size].to_vec()
+            })
+        })
+    });
+    let weight =
+        move |i: usize| weights.with(|w| w.as_ref().and_then(|w| w.get(i)).copied().unwrap_or(0.0));
+    let labels = Memo::new(move |_| window_labels(state));
+    // Keyed by position: when the window slides, the chips stay and only their text changes.
+    let positions = move || 0..labels.with(Vec::len);
+    view! {
+        <div class="focus" data-testid="focus-tokens"
+            title="Pick a query token: its row lights up in every thumbnail, and the tokens here are shaded by how much it attends to them in the selected head (like lines in BertViz's head view).">
+            <span class="focus-label">"Focus a query:"</span>
+            <For each=positions key=|i| *i let:i>
+                <button class="chip" class:focused=move || state.focus.get() == Some(i)
+                    style=move || format!("--w: {:.3}", weight(i).sqrt())
+                    title=move || format!("position {i}: weight {:.3}", weight(i))
+                    on:click=move |_| state.focus.update(|f| *f = if *f == Some(i) { None } else { Some(i) })>
+                    {move || labels.with(|l| l.get(i).cloned().unwrap_or_default())}
+                </button>
+            </For>
+        </div>
+    }
+}
+
+#[component]
+fn CompareBar() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <div class="compare-bar">
+            <label title="Show a second head (or a layer's mean) next to the first, and their difference.">
+                <input type="checkbox" data-testid="compare-toggle"
+                    prop:checked=move || state.compare.get()
+                    on:change=move |ev| state.compare.set(event_target_checked(&ev)) />
+                " Compare two"
+            </label>
+            <Show when=move || state.compare.get()>
+                <span class="pick">
+                    "Clicking a thumbnail sets: "
+                    <label><input type="radio" name="pick" prop:checked=move || !state.pick_secondary.get()
+                        on:change=move |_| state.pick_secondary.set(false) />" A"</label>
+                    <label><input type="radio" name="pick" prop:checked=move || state.pick_secondary.get()
+                        on:change=move |_| state.pick_secondary.set(true) />" B"</label>
+                </span>
+            </Show>
+        </div>
+    }
+}
+
+/// The large heatmap of the first view; with Compare on, the second and their difference too.
+#[component]
+pub fn Details() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let attention = use_attention();
+    let primary = Signal::derive(move || state.primary.get());
+    let secondary = Signal::derive(move || state.secondary.get());
+    let diff = move || -> Option<(usize, Vec<f32>, String)> {
+        let (a, b) = (state.primary.get(), state.secondary.get());
+        attention.with(|m| {
+            let m = m.as_ref()?;
+            (m.contains(a) && m.contains(b)).then(|| {
+                (
+                    m.size,
+                    difference(&m.view(a), &m.view(b)),
+                    format!("{} − {}", a.label(), b.label()),
+                )
+            })
+        })
+    };
+    view! {
+        <div class="details" class:comparing=move || state.compare.get()>
+            <Heatmap testid="attention-detail" view=Some(primary) attention=attention
+                data=Signal::derive(move || {
+                    let view = state.primary.get();
+                    attention.with(|m| m.as_ref().filter(|m| m.contains(view)).map(|m| (m.size, m.view(view), view.label())))
+                })
+                scale=Signal::derive(|| Scale::Weights) />
+            <Show when=move || state.compare.get()>
+                <Heatmap testid="attention-detail-b" view=Some(secondary) attention=attention
+                    data=Signal::derive(move || {
+                        let view = state.secondary.get();
+                        attention.with(|m| m.as_ref().filter(|m| m.contains(view)).map(|m| (m.size, m.view(view), view.label())))
+                    })
+                    scale=Signal::derive(|| Scale::Weights) />
+                <Heatmap testid="attention-difference" view=None attention=attention
+                    data=Signal::derive(diff)
+                    scale=Signal::derive(move || {
+                        let max = diff().map(|(_, d, _)| d.iter().fold(0.0f32, |m, v| m.max(v.abs()))).unwrap_or(1.0);
+                        Scale::Difference { max: max.max(1e-6) }
+                    }) />
+            </Show>
+        </div>
+    }
+}
+
+/// One large heatmap with token labels, hover read-out, legend and PNG download.
+#[component]
+fn Heatmap(
+    testid: &'static str,
+    view: Option<Signal<HeadView>>,
+    attention: Attention,
+    data: Signal<Option<(usize, Vec<f32>, String)>>,
+    scale: Signal<Scale>,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let canvas = NodeRef::<Canvas>::new();
+    let layout = StoredValue::new(Layout::default());
+    let hover = RwSignal::new(None::<String>);
+    let comparing = move || state.compare.get();
+    let row_width = StoredValue::new(None::<f64>);
+
+    Effect::new(move |_| {
+        let _ = attention.get();
+        let labels = window_labels(state);
+        let (Some(el), Some((size, values, title))) = (canvas.get(), data.get()) else {
+            return;
+        };
+        state.theme_version.track();
+        // As large as the row allows (a third of it each when comparing). The row's width is
+        // read once: reading it on every step forced a page layout each time.
+        let width = row_width.get_value().unwrap_or_else(|| {
+            let width = el
+                .closest(".details")
+                .ok()
+                .flatten()
+                .map(|d| d.client_width() as f64)
+                .unwrap_or(560.0);
+            row_width.set_value(Some(width));
+            width
+        });
+        let max_side = (width / if comparing() { 3.0 } else { 1.0 } - 120.0).clamp(120.0, 560.0);
+        layout.set_value(heatmap::draw_detail(
+            &el,
+            size,
+            &values,
+            &labels,
+            scale.get(),
+            &title,
+            max_side,
+        ));
+    });
+
+    let on_move = move |ev: web_sys::MouseEvent| {
+        let Some(el) = canvas.get() else { return };
+        let scale_x = el.width() as f64 / el.client_width().max(1) as f64;
+        let scale_y = el.height() as f64 / el.client_height().max(1) as f64;
+        let (x, y) = (
+            ev.offset_x() as f64 * scale_x,
+            ev.offset_y() as f64 * scale_y,
+        );
+        let text = layout.get_value().cell_at(x, y).and_then(|(q, k)| {
+            let labels = window_labels(state);
+            let (size, values, _) = data.get_untracked()?;
+            let (ql, kl) = (labels.get(q)?, labels.get(k)?);
+            Some(if k > q {
+                format!("query {q} “{ql}” → key {k} “{kl}”: masked (the future is hidden)")
+            } else {
+                format!(
+                    "query {q} “{ql}” → key {k} “{kl}”: {:.4}",
+                    values[q * size + k]
+                )
+            })
+        });
+        hover.set(text);
+    };
+    let save = move |_| {
+        if let Some(el) = canvas.get() {
+            heatmap::save_png(&el, &format!("glassbox-{testid}.png"));
+        }
+    };
+    view! {
+        <figure class="heatmap" data-testid=testid
+            data-layer=move || view.map(|v| v.get().layer().to_string())
+            data-head=move || view.map(|v| head_attr(v.get()))>
+            <canvas node_ref=canvas on:mousemove=on_move on:mouseleave=move |_| hover.set(None)></canvas>
+            <figcaption>
+                <span class="hover" data-testid=format!("{testid}-hover")>
+                    {move || hover.get().unwrap_or_else(|| if data.with(Option::is_some) {
+                        "Hover a cell to read (query, key, weight).".into()
+                    } else {
+                        "Press Step to see attention.".into()
+                    })}
+                </span>
+                <button class="small secondary" on:click=save>"Save PNG"</button>
+            </figcaption>
+        </figure>
+    }
+}

@@ -1,0 +1,130 @@
+//! The candidate panel: the top-N next tokens with their raw softmax probability and the
+//! probability after temperature / top-k / top-p, the tokens those cut, the choice, the entropy
+//! and the mass outside the list; and the live beams in beam search.
+
+use leptos::prelude::*;
+
+use crate::state::AppState;
+
+fn percent(p: f32) -> String {
+    if p >= 0.001 || p == 0.0 {
+        format!("{:.1}%", p * 100.0)
+    } else {
+        format!("{:.1e}", p)
+    }
+}
+
+#[component]
+pub fn Candidates() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let summary = Memo::new(move |_| state.candidates());
+    let step = Memo::new(move |_| {
+        let selected = state.selected.get();
+        state.snapshot.with(|s| s.shown_step(selected).cloned())
+    });
+    let header = move || {
+        step.get().map(|step| {
+            let how = step.settings.strategy.name();
+            format!(
+                "Step {}: read {} tokens, picked “{}” ({how})",
+                step.index + 1,
+                step.context_len - step.window_start,
+                state.label(step.chosen),
+            )
+        })
+    };
+    let rows = move || {
+        let chosen = step.with(|s| s.as_ref().map(|s| s.chosen));
+        summary.get().map(|s| s.top).unwrap_or_default().into_iter().map(move |c| {
+            let is_chosen = Some(c.id) == chosen;
+            let why = if c.cut_by_top_k { "cut by top-k" } else { "cut by top-p" };
+            view! {
+                <li data-testid="candidate" class="candidate"
+                    class:chosen=is_chosen class:excluded=c.excluded
+                    data-token=state.text(c.id) data-id=c.id
+                    data-prob=c.prob.to_string() data-raw-prob=c.raw_prob.to_string()
+                    data-chosen=is_chosen.to_string() data-excluded=c.excluded.to_string()
+                    title=format!("logit {:.3} · softmax {} · after the transforms {}{}",
+                        c.logit, percent(c.raw_prob), percent(c.prob),
+                        if c.excluded { format!(" · {why}") } else { String::new() })>
+                    <span class="tok">{state.label(c.id)}</span>
+                    <span class="bars">
+                        <span class="bar raw" style=format!("width: {:.2}%", c.raw_prob * 100.0)></span>
+                        <span class="bar final" style=format!("width: {:.2}%", c.prob * 100.0)></span>
+                    </span>
+                    <span class="num">{percent(c.raw_prob)}</span>
+                    <span class="num strong">{if c.excluded { why.to_string() } else { percent(c.prob) }}</span>
+                </li>
+            }
+        }).collect_view()
+    };
+    view! {
+        <section class="panel candidates-panel">
+            <h2 title="The model's output for the last position is one logit per vocabulary token; the softmax turns logits into probabilities. Temperature, top-k and top-p reshape them before the strategy picks.">
+                "Next-token candidates"
+            </h2>
+            <p class="step-header">{move || header().unwrap_or_else(|| "No step yet.".into())}</p>
+            <Show when=move || summary.with(Option::is_some)>
+                <p class="entropy" data-testid="entropy"
+                    data-value=move || summary.with(|s| s.as_ref().map(|s| s.entropy.to_string()))
+                    data-raw-value=move || summary.with(|s| s.as_ref().map(|s| s.raw_entropy.to_string()))
+                    title="Entropy measures how spread out the distribution is, in nats: 0 when one token has all the mass, ln(vocabulary) when all are equal.">
+                    {move || summary.with(|s| s.as_ref().map(|s| format!(
+                        "entropy {:.2} nats (raw softmax {:.2}) · {} tokens kept after top-k / top-p",
+                        s.entropy, s.raw_entropy, s.kept)))}
+                </p>
+                <div class="candidate-legend">
+                    <span><i class="swatch raw"></i>"softmax(logits)"</span>
+                    <span><i class="swatch final"></i>"after temperature / top-k / top-p"</span>
+                    <span><i class="swatch chosen"></i>"chosen"</span>
+                </div>
+            </Show>
+            <ol class="candidates" data-testid="candidates">{rows}</ol>
+            <Show when=move || summary.with(Option::is_some)>
+                <p class="rest" data-testid="candidates-rest"
+                    data-prob=move || summary.with(|s| s.as_ref().map(|s| s.rest_prob.to_string()))
+                    data-raw-prob=move || summary.with(|s| s.as_ref().map(|s| s.rest_raw_prob.to_string()))>
+                    {move || summary.with(|s| s.as_ref().map(|s| format!(
+                        "all other tokens: {} raw, {} after the transforms",
+                        percent(s.rest_raw_prob), percent(s.rest_prob))))}
+                </p>
+                <label class="field inline">
+                    <span>"Show"</span>
+                    <select on:change=move |ev| state.top_n.set(event_target_value(&ev).parse().unwrap_or(20))>
+                        <option value="10">"top 10"</option>
+                        <option value="20" selected>"top 20"</option>
+                        <option value="50">"top 50"</option>
+                    </select>
+                </label>
+            </Show>
+            <Beams />
+        </section>
+    }
+}
+
+#[component]
+fn Beams() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let beams = move || {
+        let selected = state.selected.get();
+        state
+            .snapshot
+            .with(|s| s.shown_step(selected).and_then(|step| step.beams.clone()))
+    };
+    view! {
+        <Show when=move || beams().is_some()>
+            <h3 title="Beam search keeps the W best partial sequences by summed log-probability (a log-probability of 0 is certainty). A finished beam's score divides that sum by its length^penalty.">
+                "Beams after this step"
+            </h3>
+            <ol class="beams" data-testid="beams">
+                {move || beams().unwrap_or_default().into_iter().enumerate().map(|(rank, b)| view! {
+                    <li class="beam" class:finished=b.score.is_some() data-testid="beam" data-rank=rank>
+                        <code>{b.text}</code>
+                        <span class="num">{format!("Σ log p = {:.3}", b.sum_logprob)}</span>
+                        <span class="num">{b.score.map(|s| format!("finished, score {s:.3}")).unwrap_or_else(|| "live".into())}</span>
+                    </li>
+                }).collect_view()}
+            </ol>
+        </Show>
+    }
+}

@@ -1,0 +1,60 @@
+//! Title bar: the model's load status, the backend badge with both backends' timings, and the
+//! switch between them.
+
+use leptos::prelude::*;
+
+use crate::backend::Backend;
+use crate::state::AppState;
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let timing = move |ms: Option<f64>| {
+        ms.map(|ms| format!("{ms:.1} ms"))
+            .unwrap_or_else(|| "—".into())
+    };
+    let timings_text = move || {
+        state.timings.with(|t| {
+            let webgpu = match (&t.webgpu_ms, &t.webgpu_unavailable) {
+                (Some(ms), _) => format!("{ms:.1} ms"),
+                (None, Some(why)) => format!("unavailable: {why}"),
+                (None, None) => "not measured".into(),
+            };
+            format!(
+                "16-token forward pass: CPU {} · WebGPU {webgpu}",
+                timing(t.cpu_ms)
+            )
+        })
+    };
+    view! {
+        <header class="top">
+            <h1>"Glassbox"</h1>
+            <p class="tagline">"A GPT you can see through, running in this tab."</p>
+            <span class="badge" data-testid="backend-badge" title=timings_text>
+                {move || state.backend.get().label()}
+            </span>
+            <select class="backend-select" data-testid="backend-select" aria-label="Backend"
+                title=move || format!("Where the model runs. {}", timings_text())
+                prop:value=move || state.backend.get().param()
+                disabled=move || state.busy.get() || !state.is_ready()
+                on:change=move |ev| if let Some(b) = Backend::from_param(&event_target_value(&ev)) {
+                    state.switch_backend(b);
+                }>
+                <option value="cpu">"CPU (wasm)"</option>
+                <option value="webgpu" disabled=move || state.timings.with(|t| t.webgpu_unavailable.is_some())>"WebGPU"</option>
+            </select>
+        </header>
+        <div class="status-bar">
+            <p class="status" data-testid="model-status" data-state=move || state.status.with(|s| s.state())>
+                {move || state.status.with(|s| s.text())}
+            </p>
+            <p class="timings" data-testid="backend-timings">{timings_text}</p>
+            <p class="step-status" data-testid="step-status"
+                data-steps=move || state.snapshot.with(|s| s.steps.len())
+                data-busy=move || state.busy.get().to_string()
+                data-step-ms=move || state.last_step_ms.get().map(|ms| format!("{ms:.2}"))>
+                {move || state.last_step_ms.get().map(|ms| format!("last step {ms:.1} ms"))}
+            </p>
+        </div>
+    }
+}

@@ -1,0 +1,7 @@
+//! The page's panels. They render the state's plain-data records; none does model math.
+
+pub mod attention;
+pub mod candidates;
+pub mod controls;
+pub mod header;
+pub mod timeline;

@@ -1,0 +1,164 @@
+//! The generation session behind the page: the model crate's `Generator` plus the plain-data
+//! snapshot the components render (they never touch tensors or the generator itself).
+
+use std::sync::Arc;
+
+use glassbox_model::{AttentionMatrix, DecodeSettings, Generator, Gpt, StepRecord, Tokenizer};
+
+/// Prompts longer than this are refused: the timeline would be unreadable and every token is
+/// re-encoded on each edit.
+pub const MAX_PROMPT_TOKENS: usize = 4096;
+
+pub struct Session {
+    generator: Generator,
+    tokenizer: Arc<Tokenizer>,
+    pub prompt_text: String,
+    /// One view per step, built once when the step is taken (a snapshot shares them).
+    views: Vec<Arc<StepView>>,
+}
+
+impl Session {
+    pub fn new(
+        model: Gpt,
+        tokenizer: Arc<Tokenizer>,
+        prompt_text: &str,
+        settings: DecodeSettings,
+    ) -> Result<Self, String> {
+        let ids = tokenizer.encode(prompt_text).map_err(|e| e.to_string())?;
+        if ids.len() > MAX_PROMPT_TOKENS {
+            return Err(format!(
+                "the prompt has {} tokens; Glassbox shows at most {MAX_PROMPT_TOKENS}",
+                ids.len()
+            ));
+        }
+        let generator = Generator::new(model, ids, settings).map_err(|e| e.to_string())?;
+        Ok(Self {
+            generator,
+            tokenizer,
+            prompt_text: prompt_text.to_string(),
+            views: Vec::new(),
+        })
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.generator.is_done()
+    }
+
+    /// Generates one token with `settings`.
+    pub async fn step(&mut self, settings: DecodeSettings) -> Result<(), String> {
+        self.generator.settings = settings;
+        let record = self.generator.step().await.map_err(|e| e.to_string())?;
+        let view = step_view(record, &self.tokenizer);
+        self.views.push(Arc::new(view));
+        Ok(())
+    }
+
+    pub fn back(&mut self) {
+        if self.generator.back() {
+            self.views.pop();
+        }
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let g = &self.generator;
+        let tokenizer = &self.tokenizer;
+        Snapshot {
+            tokens: g
+                .tokens()
+                .iter()
+                .map(|&id| TokenView {
+                    text: tokenizer.token_text(id),
+                    label: tokenizer.token_label(id),
+                })
+                .collect(),
+            prompt_len: g.prompt().len(),
+            next_window_start: g.window_start(),
+            done: g.is_done(),
+            steps: self.views.clone(),
+        }
+    }
+
+    pub fn attention(&self, step: usize) -> Option<Arc<AttentionMatrix>> {
+        (step < self.generator.steps().len()).then(|| Arc::new(self.generator.attention(step)))
+    }
+}
+
+fn step_view(s: &StepRecord, tokenizer: &Tokenizer) -> StepView {
+    let label = |id: &u32| tokenizer.token_label(*id);
+    StepView {
+        index: s.index,
+        logits: Arc::new(s.logits.clone()),
+        settings: s.settings.clone(),
+        chosen: s.chosen,
+        window_start: s.window_start,
+        context_len: s.context.len(),
+        window_labels: s.window().iter().map(label).collect(),
+        beams: s.beams.as_ref().map(|search| {
+            let live = search.live.iter().map(|b| BeamRow {
+                text: b.tokens.iter().map(label).collect(),
+                sum_logprob: b.sum_logprob,
+                score: None,
+            });
+            let finished = search.finished.iter().map(|f| BeamRow {
+                text: f.tokens.iter().map(label).collect(),
+                sum_logprob: f.sum_logprob,
+                score: Some(f.score),
+            });
+            live.chain(finished).collect()
+        }),
+    }
+}
+
+/// Everything the page shows about the sequence so far.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    /// Prompt + generated tokens.
+    pub tokens: Vec<TokenView>,
+    pub prompt_len: usize,
+    /// First token the model will read at the next step.
+    pub next_window_start: usize,
+    pub steps: Vec<Arc<StepView>>,
+    /// Beam search has finished.
+    pub done: bool,
+}
+
+impl Snapshot {
+    /// The step on screen: the one selected, else the latest.
+    pub fn shown_step(&self, selected: Option<usize>) -> Option<&Arc<StepView>> {
+        selected
+            .and_then(|i| self.steps.get(i))
+            .or_else(|| self.steps.last())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenView {
+    /// As the vocabulary stores it.
+    pub text: String,
+    /// Whitespace made visible.
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepView {
+    pub index: usize,
+    pub logits: Arc<Vec<f32>>,
+    /// The settings the token was picked with.
+    pub settings: DecodeSettings,
+    pub chosen: u32,
+    /// First token inside the model's window, and the number of tokens read.
+    pub window_start: usize,
+    pub context_len: usize,
+    /// Labels of the tokens the model read for this step (its window).
+    pub window_labels: Vec<String>,
+    /// Live beams then finished ones (beam search only).
+    pub beams: Option<Vec<BeamRow>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BeamRow {
+    pub text: String,
+    pub sum_logprob: f32,
+    /// Length-normalised score, for finished beams.
+    pub score: Option<f32>,
+}

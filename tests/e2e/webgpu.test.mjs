@@ -1,0 +1,51 @@
+// The visualizer on WebGPU (headless Chromium's software adapter): same tokens and the same
+// probabilities as the CPU backend. Kept small: each step compiles shaders on the CPU here.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  serveDist, launchBrowser, screenshot, openApp, step, generatedText, candidates, thumbnailsDrawn, cliGenerate,
+} from './harness.mjs';
+
+let served, browser;
+
+before(async () => {
+  served = await serveDist();
+  browser = await launchBrowser({ webgpu: true });
+});
+
+after(async () => {
+  await browser?.close();
+  served?.server.close();
+});
+
+test('WebGPU steps greedily like the CLI and agrees with the CPU backend to 1e-3', { timeout: 600_000 }, async () => {
+  const query = `?prompt=${encodeURIComponent('ROMEO:\n')}`;
+  const gpu = await openApp(browser, served, `${query}&backend=webgpu`, { timeout: 300_000 });
+  assert.match(await gpu.page.getByTestId('backend-badge').textContent(), /WebGPU/);
+  assert.equal(await gpu.page.getByTestId('error-banner').count(), 0, 'no fallback to the CPU');
+  await step(gpu.page, 5, { timeout: 120_000 });
+  const cli = cliGenerate(['--prompt', 'ROMEO:\n', '--strategy', 'greedy', '--max-new', '5']);
+  assert.equal(await generatedText(gpu.page), cli.new_text);
+  assert.deepEqual(await thumbnailsDrawn(gpu.page), Array(16).fill(true));
+  await screenshot(gpu.page, 'webgpu-stepped');
+
+  const cpu = await openApp(browser, served, `${query}&backend=cpu`);
+  await step(cpu.page, 5);
+  const [a, b] = [await candidates(gpu.page), await candidates(cpu.page)];
+  assert.deepEqual(a.map((r) => r.token), b.map((r) => r.token));
+  const worst = Math.max(...a.map((r, i) => Math.abs(r.rawProb - b[i].rawProb)));
+  assert.ok(worst <= 1e-3, `largest probability difference ${worst}`);
+  assert.deepEqual([...gpu.errors, ...cpu.errors], []);
+});
+
+test('without ?backend= the page starts on the CPU, times WebGPU too and keeps the faster', { timeout: 600_000 }, async () => {
+  const { page, errors } = await openApp(browser, served, '', { timeout: 300_000 });
+  const timings = page.getByTestId('backend-timings');
+  await page.waitForFunction(() => /WebGPU [\d.]+ ms/.test(document.querySelector('[data-testid="backend-timings"]').textContent)
+    && document.querySelector('[data-testid="model-status"]').dataset.state === 'ready', null, { timeout: 300_000 });
+  const [, cpu, gpu] = (await timings.textContent()).match(/CPU ([\d.]+) ms · WebGPU ([\d.]+) ms/).map(Number);
+  const badge = await page.getByTestId('backend-badge').textContent();
+  assert.match(badge, gpu < cpu ? /WebGPU/ : /CPU/, `CPU ${cpu} ms, WebGPU ${gpu} ms`);
+  await step(page, 1, { timeout: 120_000 });
+  assert.deepEqual(errors, []);
+});
