@@ -203,10 +203,13 @@ test('the URL carries prompt, settings and heads: opening it shows the same stat
 
 test('bad input gets a clear message and the page stays usable', async () => {
   const banner = page.getByTestId('error-banner');
+  const before = await generatedText(page);
+  assert.ok(before.length > 0);
   await page.getByTestId('prompt-input').fill('Zoë ~');
   await page.getByTestId('step-button').click();
   await banner.waitFor();
   assert.match(await banner.textContent(), /'~', 'ë'/);
+  assert.equal(await generatedText(page), before, 'the generation on screen is kept');
   await screenshot(page, 'visualizer-unknown-characters');
   await page.getByTestId('prompt-input').fill('');
   await page.getByTestId('step-button').click();
@@ -215,6 +218,7 @@ test('bad input gets a clear message and the page stays usable', async () => {
   await page.waitForFunction(() => /top-p/i.test(document.querySelector('[data-testid="error-banner"]')?.textContent ?? ''));
   await setField(page, 'top-p-input', 0.9);
   await page.getByTestId('prompt-input').fill('ROMEO:');
+  await page.getByTestId('reset-button').click();
   await step(page, 2);
   assert.equal(await banner.count(), 0, 'a good step clears the message');
   assert.equal(await page.locator('[data-testid="token"][data-kind="generated"]').count(), 2);

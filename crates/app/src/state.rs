@@ -198,7 +198,8 @@ impl AppState {
         self.revision.update(|r| *r += 1);
     }
 
-    /// A fresh session for the prompt in the box (the timeline goes back to the prompt).
+    /// A fresh session for the prompt in the box (the timeline goes back to the prompt). A prompt
+    /// the model cannot read leaves the current session on screen, so nothing is lost.
     fn rebuild(&self) -> Result<(), String> {
         let model = self
             .model
@@ -208,18 +209,17 @@ impl AppState {
             .tokenizer
             .get_value()
             .ok_or("the model is not loaded yet")?;
-        self.session.set_value(None);
-        self.selected.set(None);
-        self.focus.set(None);
-        let result = Session::new(
+        let session = Session::new(
             model,
             tokenizer,
             &self.prompt.get_untracked(),
             self.settings.get_untracked(),
-        )
-        .map(|s| self.session.set_value(Some(s)));
+        )?;
+        self.session.set_value(Some(session));
+        self.selected.set(None);
+        self.focus.set(None);
         self.publish();
-        result
+        Ok(())
     }
 
     fn report<T>(&self, result: Result<T, String>) -> Option<T> {
@@ -371,8 +371,12 @@ impl AppState {
         });
         self.model.set_value(Some(model));
         self.backend.set(backend);
-        let result = self.rebuild();
-        self.report(result);
+        if let Err(msg) = self.rebuild() {
+            // The old session computes on the previous backend's model: drop it.
+            self.session.set_value(None);
+            self.publish();
+            self.error.set(Some(msg));
+        }
         Ok(())
     }
 

@@ -72,6 +72,12 @@ fn Grid(attention: Attention) -> impl IntoView {
     Effect::new(move |_| {
         let focus = state.focus.get();
         let Some(matrix) = attention.get() else {
+            // No step (yet, or any more): blank thumbnails, not a stale picture.
+            refs.with_value(|rows| {
+                for canvas in rows.iter().flatten().filter_map(NodeRef::get) {
+                    canvas.set_width(0);
+                }
+            });
             return;
         };
         let start = now_ms();
@@ -285,7 +291,9 @@ fn Heatmap(
     Effect::new(move |_| {
         let _ = attention.get();
         let labels = window_labels(state);
-        let (Some(el), Some((size, values, title))) = (canvas.get(), data.get()) else {
+        let Some(el) = canvas.get() else { return };
+        let Some((size, values, title)) = data.get() else {
+            el.set_width(0);
             return;
         };
         state.theme_version.track();
