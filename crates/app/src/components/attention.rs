@@ -294,6 +294,7 @@ fn Heatmap(
         let Some(el) = canvas.get() else { return };
         let Some((size, values, title)) = data.get() else {
             el.set_width(0);
+            el.set_height(0);
             return;
         };
         state.theme_version.track();

@@ -13,11 +13,13 @@ pub fn Header() -> impl IntoView {
         ms.map(|ms| format!("{ms:.1} ms"))
             .unwrap_or_else(|| "—".into())
     };
-    let timings_text = move || {
+    // `detailed`: with the full reason WebGPU is missing (for tooltips; the status bar stays short).
+    let timings = move |detailed: bool| {
         state.timings.with(|t| {
             let webgpu = match (&t.webgpu_ms, &t.webgpu_unavailable) {
                 (Some(ms), _) => format!("{ms:.1} ms"),
-                (None, Some(why)) => format!("unavailable: {why}"),
+                (None, Some(why)) if detailed => format!("unavailable: {why}"),
+                (None, Some(_)) => "unavailable (hover for why)".into(),
                 (None, None) => "not measured".into(),
             };
             format!(
@@ -26,6 +28,7 @@ pub fn Header() -> impl IntoView {
             )
         })
     };
+    let timings_text = move || timings(true);
     view! {
         <header class="top">
             <h1>"Glassbox"</h1>
@@ -48,7 +51,7 @@ pub fn Header() -> impl IntoView {
             <p class="status" data-testid="model-status" data-state=move || state.status.with(|s| s.state())>
                 {move || state.status.with(|s| s.text())}
             </p>
-            <p class="timings" data-testid="backend-timings">{timings_text}</p>
+            <p class="timings" data-testid="backend-timings" title=timings_text>{move || timings(false)}</p>
             <p class="step-status" data-testid="step-status"
                 data-steps=move || state.snapshot.with(|s| s.steps.len())
                 data-busy=move || state.busy.get().to_string()
