@@ -353,12 +353,8 @@ impl AppState {
         });
     }
 
-    /// Opens the model on `backend`, times it, and starts a fresh session there.
-    async fn activate(self, backend: Backend) -> Result<(), String> {
-        self.status.set(Status::Loading(format!(
-            "starting the {} backend…",
-            backend.label()
-        )));
+    /// The model opened on `backend`, with the time of one traced 16-token forward pass there.
+    async fn open_timed(self, backend: Backend) -> Result<(Gpt, f64), String> {
         let device = backend.device().await?;
         let model = self
             .checkpoint
@@ -369,6 +365,22 @@ impl AppState {
             Backend::Cpu => t.cpu_ms = Some(ms),
             Backend::WebGpu => t.webgpu_ms = Some(ms),
         });
+        Ok((model, ms))
+    }
+
+    /// Opens the model on `backend`, times it, and starts a fresh session there.
+    async fn activate(self, backend: Backend) -> Result<(), String> {
+        self.status.set(Status::Loading(format!(
+            "starting the {} backend…",
+            backend.label()
+        )));
+        let (model, _) = self.open_timed(backend).await?;
+        self.install(backend, model);
+        Ok(())
+    }
+
+    /// Makes `model` (open on `backend`) the one the page steps, from a fresh session.
+    fn install(self, backend: Backend, model: Gpt) {
         self.model.set_value(Some(model));
         self.backend.set(backend);
         if let Err(msg) = self.rebuild() {
@@ -377,28 +389,18 @@ impl AppState {
             self.publish();
             self.error.set(Some(msg));
         }
-        Ok(())
     }
 
     /// Measures WebGPU next to the CPU and moves there if it is faster and the user has not
-    /// started generating yet.
+    /// started generating yet (with the model already opened for the measurement).
     async fn offer_webgpu(self) {
         if !webgpu_exposed() {
             self.timings
                 .update(|t| t.webgpu_unavailable = Some("this browser has no WebGPU".into()));
             return;
         }
-        let measured = async {
-            let device = Backend::WebGpu.device().await?;
-            let model = self
-                .checkpoint
-                .with_value(|c| c.as_ref().map(|c| c.open(&device)))
-                .ok_or("the model is not loaded yet")??;
-            time_forward(model).await
-        };
-        match measured.await {
-            Ok(ms) => {
-                self.timings.update(|t| t.webgpu_ms = Some(ms));
+        match self.open_timed(Backend::WebGpu).await {
+            Ok((model, ms)) => {
                 let cpu = self
                     .timings
                     .with_untracked(|t| t.cpu_ms)
@@ -406,9 +408,7 @@ impl AppState {
                 let untouched = self.snapshot.with_untracked(|s| s.steps.is_empty())
                     && !self.busy.get_untracked();
                 if ms < cpu && untouched && !self.backend_pinned.get_untracked() {
-                    // On failure the CPU model stays in place.
-                    let _ = self.activate(Backend::WebGpu).await;
-                    self.set_ready();
+                    self.install(Backend::WebGpu, model);
                 }
             }
             Err(msg) => self.timings.update(|t| t.webgpu_unavailable = Some(msg)),

@@ -233,7 +233,19 @@ pub fn Details() -> impl IntoView {
     let attention = use_attention();
     let primary = Signal::derive(move || state.primary.get());
     let secondary = Signal::derive(move || state.secondary.get());
-    let diff = move || -> Option<(usize, Vec<f32>, String)> {
+    // One view's matrix, for its heatmap.
+    let cells = move |view: Signal<HeadView>| {
+        Signal::derive(move || {
+            let view = view.get();
+            attention.with(|m| {
+                m.as_ref()
+                    .filter(|m| m.contains(view))
+                    .map(|m| (m.size, m.view(view), view.label()))
+            })
+        })
+    };
+    // Computed once per change: both the difference heatmap and its colour range read it.
+    let diff = Memo::new(move |_| -> Option<(usize, Vec<f32>, String)> {
         let (a, b) = (state.primary.get(), state.secondary.get());
         attention.with(|m| {
             let m = m.as_ref()?;
@@ -245,26 +257,20 @@ pub fn Details() -> impl IntoView {
                 )
             })
         })
-    };
+    });
     view! {
         <div class="details" class:comparing=move || state.compare.get()>
             <Heatmap testid="attention-detail" view=Some(primary) attention=attention
-                data=Signal::derive(move || {
-                    let view = state.primary.get();
-                    attention.with(|m| m.as_ref().filter(|m| m.contains(view)).map(|m| (m.size, m.view(view), view.label())))
-                })
+                data=cells(primary)
                 scale=Signal::derive(|| Scale::Weights) />
             <Show when=move || state.compare.get()>
                 <Heatmap testid="attention-detail-b" view=Some(secondary) attention=attention
-                    data=Signal::derive(move || {
-                        let view = state.secondary.get();
-                        attention.with(|m| m.as_ref().filter(|m| m.contains(view)).map(|m| (m.size, m.view(view), view.label())))
-                    })
+                    data=cells(secondary)
                     scale=Signal::derive(|| Scale::Weights) />
                 <Heatmap testid="attention-difference" view=None attention=attention
-                    data=Signal::derive(diff)
+                    data=Signal::from(diff)
                     scale=Signal::derive(move || {
-                        let max = diff().map(|(_, d, _)| d.iter().fold(0.0f32, |m, v| m.max(v.abs()))).unwrap_or(1.0);
+                        let max = diff.with(|d| d.as_ref().map(|(_, d, _)| d.iter().fold(0.0f32, |m, v| m.max(v.abs())))).unwrap_or(1.0);
                         Scale::Difference { max: max.max(1e-6) }
                     }) />
             </Show>
