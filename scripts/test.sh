@@ -6,8 +6,8 @@ scripts/setup.sh --browser
 export PATH="$PWD/tools/node_modules/.bin:$PATH" TRUNK_OFFLINE=true
 
 echo "== native: build and test (release profile, shared with the CLI build)"
-cargo build --release --workspace --exclude glassbox-app --bins
-cargo test --release --workspace --exclude glassbox-app
+cargo build --release --workspace --exclude glassbox-app --exclude glassbox-browser --bins
+cargo test --release --workspace --exclude glassbox-app --exclude glassbox-browser
 
 echo "== web: build with trunk"
 cargo fetch --target wasm32-unknown-unknown

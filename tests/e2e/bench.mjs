@@ -4,31 +4,12 @@
 //   node tests/e2e/bench.mjs [cpu|webgpu ...]
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serveDist, launchBrowser, repoRoot } from './harness.mjs';
+import { serveDist, launchBrowser, repoRoot, timedStep } from './harness.mjs';
 
 const HAMLET = "To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer\n"
   + 'The slings and arrows of outrageous fortune,\nOr to take arms against a sea of troubles\nAnd by opposing end them.';
 const backends = process.argv.slice(2).length ? process.argv.slice(2) : ['cpu', 'webgpu'];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Clicks Step and resolves at the first frame painted after the step landed. */
-const timedStep = (page) => page.evaluate(() => new Promise((resolve) => {
-  const status = document.querySelector('[data-testid="step-status"]');
-  const before = Number(status.dataset.steps);
-  const start = performance.now();
-  const observer = new MutationObserver(() => {
-    if (Number(status.dataset.steps) === before + 1 && status.dataset.busy === 'false') {
-      observer.disconnect();
-      requestAnimationFrame(() => resolve({
-        total: performance.now() - start,
-        forward: Number(status.dataset.stepMs),
-        grid: Number(document.querySelector('[data-testid="attention-grid"]').dataset.renderMs),
-      }));
-    }
-  });
-  observer.observe(status, { attributes: true });
-  document.querySelector('[data-testid="step-button"]').click();
-}));
 
 async function measure(page, prompt, steps) {
   await page.getByTestId('prompt-input').fill(prompt);

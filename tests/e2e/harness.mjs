@@ -45,6 +45,8 @@ export async function openApp(browser, served, query = '', { timeout = 180_000 }
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  // E2E_CONSOLE=1 shows the page's console (debugging a failing test).
+  if (process.env.E2E_CONSOLE) page.on('console', (m) => console.log(`[page ${m.type()}] ${m.text()}`));
   await page.goto(served.url + query);
   await page.waitForSelector('[data-testid="model-status"][data-state="ready"]', { timeout });
   return { page, errors };
@@ -95,3 +97,22 @@ export const thumbnailsDrawn = (page) => page.$$eval('[data-testid="attention-th
 export function cliGenerate(args) {
   return JSON.parse(execFileSync(join(repoRoot, 'target/release/glassbox'), ['generate', '--json', ...args]).toString());
 }
+
+/** Clicks Step and resolves at the first frame painted after the step landed (for benchmarks). */
+export const timedStep = (page) => page.evaluate(() => new Promise((resolve) => {
+  const status = document.querySelector('[data-testid="step-status"]');
+  const before = Number(status.dataset.steps);
+  const start = performance.now();
+  const observer = new MutationObserver(() => {
+    if (Number(status.dataset.steps) === before + 1 && status.dataset.busy === 'false') {
+      observer.disconnect();
+      requestAnimationFrame(() => resolve({
+        total: performance.now() - start,
+        forward: Number(status.dataset.stepMs),
+        grid: Number(document.querySelector('[data-testid="attention-grid"]').dataset.renderMs),
+      }));
+    }
+  });
+  observer.observe(status, { attributes: true });
+  document.querySelector('[data-testid="step-button"]').click();
+}));

@@ -1,10 +1,12 @@
-// The visualizer on WebGPU (headless Chromium's software adapter): same tokens and the same
-// probabilities as the CPU backend. Kept small: each step compiles shaders on the CPU here.
+// WebGPU (headless Chromium's software adapter): the visualizer gives the same tokens and the same
+// probabilities as the CPU backend, and the Train view trains there. Kept small: shaders compile on
+// the CPU here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   serveDist, launchBrowser, screenshot, openApp, step, generatedText, candidates, thumbnailsDrawn, cliGenerate,
 } from './harness.mjs';
+import { trainPage, setTrainField, trainStep, waitForPhase, downloadCurve } from './train-harness.mjs';
 
 let served, browser;
 
@@ -47,5 +49,21 @@ test('without ?backend= the page starts on the CPU, times WebGPU too and keeps t
   const badge = await page.getByTestId('backend-badge').textContent();
   assert.match(badge, gpu < cpu ? /WebGPU/ : /CPU/, `CPU ${cpu} ms, WebGPU ${gpu} ms`);
   await step(page, 1, { timeout: 120_000 });
+  assert.deepEqual(errors, []);
+});
+
+test('the tiny preset trains for 60 steps on WebGPU and learns', { timeout: 900_000 }, async () => {
+  const { page, errors } = await trainPage(browser, served, '?backend=webgpu', { timeout: 300_000 });
+  await setTrainField(page, 'train-steps', 60);
+  await setTrainField(page, 'train-every', 20);
+  await page.getByTestId('train-start').click();
+  await waitForPhase(page, 'finished', 800_000);
+  assert.match(await page.getByTestId('train-phase').getAttribute('title'), /WebGPU/);
+  assert.equal(await trainStep(page), 60);
+  const losses = (await downloadCurve(page)).map((p) => p.loss);
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const [first, last] = [mean(losses.slice(0, 10)), mean(losses.slice(-10))];
+  assert.ok(last < first && last < Math.log(84), `first 10 ${first}, last 10 ${last}`);
+  await screenshot(page, 'train-webgpu-finished');
   assert.deepEqual(errors, []);
 });

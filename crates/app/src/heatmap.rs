@@ -314,19 +314,9 @@ fn draw_legend(
 
 /// Offers the canvas as a PNG download.
 pub fn save_png(canvas: &HtmlCanvasElement, file_name: &str) {
-    let Ok(url) = canvas.to_data_url_with_type("image/png") else {
-        return;
-    };
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    let Ok(anchor) = document.create_element("a") else {
-        return;
-    };
-    let anchor: web_sys::HtmlAnchorElement = anchor.unchecked_into();
-    anchor.set_href(&url);
-    anchor.set_download(file_name);
-    anchor.click();
+    if let Ok(url) = canvas.to_data_url_with_type("image/png") {
+        crate::download::offer(&url, file_name);
+    }
 }
 
 /// Copies several canvases side by side into one PNG (the whole attention grid at once).

@@ -40,24 +40,31 @@ impl LoadedCheckpoint {
     }
 }
 
-pub async fn fetch_shipped() -> Result<LoadedCheckpoint, String> {
-    let response = Request::get(SHIPPED_MODEL)
+/// The bytes at `url` (relative to the page).
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let response = Request::get(url)
         .send()
         .await
-        .map_err(|e| format!("cannot fetch {SHIPPED_MODEL}: {e}"))?;
+        .map_err(|e| format!("cannot fetch {url}: {e}"))?;
     if !response.ok() {
-        return Err(format!(
-            "cannot fetch {SHIPPED_MODEL}: HTTP {}",
-            response.status()
-        ));
+        return Err(format!("cannot fetch {url}: HTTP {}", response.status()));
     }
-    let bytes = response
+    response
         .binary()
         .await
-        .map_err(|e| format!("cannot read {SHIPPED_MODEL}: {e}"))?;
-    let checkpoint = Checkpoint::from_bytes(&bytes).map_err(|e| e.to_string())?;
-    Ok(LoadedCheckpoint {
-        checkpoint,
-        size_bytes: bytes.len(),
-    })
+        .map_err(|e| format!("cannot read {url}: {e}"))
+}
+
+impl LoadedCheckpoint {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let checkpoint = Checkpoint::from_bytes(bytes).map_err(|e| e.to_string())?;
+        Ok(Self {
+            checkpoint,
+            size_bytes: bytes.len(),
+        })
+    }
+}
+
+pub async fn fetch_shipped() -> Result<LoadedCheckpoint, String> {
+    LoadedCheckpoint::from_bytes(&fetch_bytes(SHIPPED_MODEL).await?)
 }

@@ -1,12 +1,15 @@
 //! Glassbox in the browser: step through generation and watch the shipped model think: the
 //! softmax over candidates, how the decoding strategy picks, and every attention head.
 
-mod backend;
 mod components;
+mod download;
 mod heatmap;
 mod loader;
+mod loss_chart;
 mod session;
 mod state;
+mod store;
+mod training;
 mod url_state;
 
 use components::attention::{AttentionPanel, Details, provide_attention};
@@ -14,26 +17,93 @@ use components::candidates::Candidates;
 use components::controls::{DecodingControls, PromptBox};
 use components::header::Header;
 use components::timeline::Timeline;
+use components::train::TrainView;
 use leptos::prelude::*;
-use state::AppState;
+use state::{AppState, View};
+use training::TrainState;
 
 #[component]
 fn App() -> impl IntoView {
     let url = url_state::read();
     let state = AppState::new(&url);
     provide_context(state);
+    let train = TrainState::new(state, url.train.clone().unwrap_or_default());
+    provide_context(train);
     state.load(url.backend);
-    state.sync_url();
+    state.sync_url(train.form.into());
     state.follow_colour_scheme();
     provide_attention(state);
+    train.look_for_saved_run();
     view! {
         <Header />
+        <Tabs />
         <Show when=move || state.error.with(Option::is_some)>
             <div class="error" role="alert" data-testid="error-banner">
                 <span>{move || state.error.get().unwrap_or_default()}</span>
                 <button class="small secondary" on:click=move |_| state.error.set(None) aria-label="Dismiss">"×"</button>
             </div>
         </Show>
+        <ResumeOffer />
+        {move || match state.view.get() {
+            View::Visualize => view! { <Visualizer /> }.into_any(),
+            View::Train => view! { <TrainView /> }.into_any(),
+        }}
+    }
+}
+
+/// The switch between stepping through generation and training.
+#[component]
+fn Tabs() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let train = expect_context::<TrainState>();
+    let tab = move |view: View, label: &'static str, testid: &'static str| {
+        view! {
+            <button role="tab" data-testid=testid class:active=move || state.view.get() == view
+                aria-selected=move || (state.view.get() == view).to_string()
+                on:click=move |_| state.view.set(view)>{label}</button>
+        }
+    };
+    view! {
+        <nav class="tabs" role="tablist">
+            {tab(View::Visualize, "Generate", "view-visualize")}
+            {tab(View::Train, "Train", "view-train")}
+            <span class="hint">{move || match train.phase.get() {
+                training::Phase::Running => format!(
+                    "training: step {}",
+                    train.record.with(|r| r.as_ref().map_or(0, |r| r.step()))
+                ),
+                _ => String::new(),
+            }}</span>
+        </nav>
+    }
+}
+
+/// Offers to continue a training run found in browser storage.
+#[component]
+fn ResumeOffer() -> impl IntoView {
+    let train = expect_context::<TrainState>();
+    move || {
+        train.offer.get().map(|offer| {
+            view! {
+                <div class="offer" role="status" data-testid="resume-offer">
+                    <span>{format!(
+                        "A training run on {} was saved at step {} of {}. Continue it?",
+                        offer.corpus, offer.step, offer.total_steps
+                    )}</span>
+                    <button data-testid="resume-accept" on:click=move |_| train.resume_saved()>"Resume training"</button>
+                    <button class="secondary" data-testid="resume-discard" on:click=move |_| train.discard_saved()>"Discard it"</button>
+                </div>
+            }
+        })
+    }
+}
+
+#[component]
+fn Visualizer() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    // The grid's shape comes from the model: redrawn whole when another model is adopted.
+    let shape = Memo::new(move |_| state.model_shape.get());
+    view! {
         <main class="workbench">
             <div class="column left">
                 <PromptBox />
@@ -44,12 +114,12 @@ fn App() -> impl IntoView {
                 <Candidates />
             </div>
             <div class="column right">
-                // The grid's shape comes from the model: draw it once the model is known.
-                <Show when=move || state.model_shape.get().is_some() fallback=|| view! { <section class="panel"><p class="hint">"The attention grid appears once the model is loaded."</p></section> }>
-                    <AttentionPanel />
-                </Show>
+                {move || match shape.get() {
+                    Some(_) => view! { <AttentionPanel /> }.into_any(),
+                    None => view! { <section class="panel"><p class="hint">"The attention grid appears once the model is loaded."</p></section> }.into_any(),
+                }}
             </div>
-            <Show when=move || state.compare.get() && state.model_shape.get().is_some()>
+            <Show when=move || state.compare.get() && shape.get().is_some()>
                 <section class="panel compare-panel">
                     <h2 title="Two attention patterns side by side, and A − B: red where A attends more, blue where B does.">
                         "Compare: A, B and A − B"
@@ -61,22 +131,7 @@ fn App() -> impl IntoView {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
-unsafe extern "C" {
-    /// The module's static constructors, synthesised by wasm-ld.
-    fn __wasm_call_ctors();
-}
-
 fn main() {
-    // burn's GPU compiler stack registers items with `inventory` (static constructors). When a
-    // module never calls its constructors itself, wasm-ld wraps *every* export in a call to them,
-    // so each JS→wasm call (DOM events, canvas calls, JS value handles) re-ran them all: a 20-canvas
-    // grid redraw took 70 ms. Calling them once here turns that wrapping off.
-    #[cfg(target_arch = "wasm32")]
-    // SAFETY: runs once, first thing, before any code that could depend on the registrations.
-    unsafe {
-        __wasm_call_ctors()
-    };
-    console_error_panic_hook::set_once();
+    glassbox_browser::start_module();
     leptos::mount::mount_to_body(App);
 }

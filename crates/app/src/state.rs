@@ -11,10 +11,11 @@ use glassbox_model::{
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::backend::{Backend, webgpu_exposed};
 use crate::loader::{LoadedCheckpoint, fetch_shipped};
 use crate::session::{Session, Snapshot};
+use crate::training::TrainForm;
 use crate::url_state::{self, UrlState};
+use glassbox_browser::backend::{Backend, webgpu_exposed};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Status {
@@ -50,11 +51,34 @@ pub struct Timings {
     pub webgpu_unavailable: Option<String>,
 }
 
+/// The page's two views.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Visualize,
+    Train,
+}
+
+impl View {
+    pub fn param(self) -> &'static str {
+        match self {
+            View::Visualize => "visualize",
+            View::Train => "train",
+        }
+    }
+
+    pub fn from_param(value: &str) -> Option<Self> {
+        [View::Visualize, View::Train]
+            .into_iter()
+            .find(|v| v.param() == value)
+    }
+}
+
 /// Candidate rows shown by default.
 pub const TOP_N: usize = 20;
 
 #[derive(Clone, Copy)]
 pub struct AppState {
+    pub view: RwSignal<View>,
     pub status: RwSignal<Status>,
     pub backend: RwSignal<Backend>,
     /// The user (or the URL) chose the backend: keep it in shared links.
@@ -108,6 +132,7 @@ impl AppState {
     pub fn new(url: &UrlState) -> Self {
         let first = HeadView::Head { layer: 0, head: 0 };
         Self {
+            view: RwSignal::new(url.view),
             status: RwSignal::new(Status::Loading("fetching the model…".into())),
             backend: RwSignal::new(url.backend.unwrap_or(Backend::Cpu)),
             backend_pinned: RwSignal::new(url.backend.is_some()),
@@ -322,16 +347,7 @@ impl AppState {
                 Ok(c) => c,
                 Err(msg) => return self.status.set(Status::Error(msg)),
             };
-            self.status.set(Status::Loading(format!(
-                "opening {} KB of weights…",
-                checkpoint.size_bytes / 1024
-            )));
-            self.tokenizer
-                .set_value(Some(Arc::new(checkpoint.tokenizer().clone())));
-            self.summary.set_value(checkpoint.summary());
-            let c = checkpoint.config();
-            self.model_shape.set(Some((c.n_layer, c.n_head)));
-            self.checkpoint.set_value(Some(checkpoint));
+            self.take_checkpoint(checkpoint, None);
             yield_to_browser().await;
 
             let first = url_backend.unwrap_or(Backend::Cpu);
@@ -350,6 +366,44 @@ impl AppState {
             if url_backend.is_none() {
                 self.offer_webgpu().await;
             }
+        });
+    }
+
+    /// Makes `checkpoint` the page's model (opened on a device by `activate`).
+    fn take_checkpoint(&self, checkpoint: LoadedCheckpoint, origin: Option<String>) {
+        self.status.set(Status::Loading(format!(
+            "opening {} KB of weights…",
+            checkpoint.size_bytes / 1024
+        )));
+        self.tokenizer
+            .set_value(Some(Arc::new(checkpoint.tokenizer().clone())));
+        let summary = checkpoint.summary();
+        self.summary.set_value(match origin {
+            Some(origin) => format!("{origin}: {summary}"),
+            None => summary,
+        });
+        let c = checkpoint.config();
+        self.model_shape.set(Some((c.n_layer, c.n_head)));
+        self.checkpoint.set_value(Some(checkpoint));
+    }
+
+    /// Steps generation with the model in `bytes` (a checkpoint file) from now on, on the
+    /// current backend, and shows the visualizer.
+    pub fn adopt(self, bytes: Vec<u8>, origin: String) {
+        let checkpoint = match LoadedCheckpoint::from_bytes(&bytes) {
+            Ok(c) => c,
+            Err(msg) => return self.error.set(Some(msg)),
+        };
+        self.playing.set(false);
+        self.busy.set(true);
+        self.take_checkpoint(checkpoint, Some(origin));
+        self.view.set(View::Visualize);
+        spawn_local(async move {
+            if let Err(msg) = self.activate(self.backend.get_untracked()).await {
+                self.error.set(Some(msg));
+            }
+            self.set_ready();
+            self.busy.set(false);
         });
     }
 
@@ -433,9 +487,11 @@ impl AppState {
         });
     }
 
-    /// The state a shared link reproduces.
+    /// The state a shared link reproduces (the Train view adds its settings).
     pub fn url_state(&self) -> UrlState {
         UrlState {
+            view: self.view.get(),
+            train: None,
             prompt: Some(self.prompt.get()),
             settings: self.settings.get(),
             backend: self.backend_pinned.get().then(|| self.backend.get()),
@@ -458,8 +514,12 @@ impl AppState {
         }
     }
 
-    pub fn sync_url(self) {
-        Effect::new(move |_| url_state::write(&self.url_state()));
+    pub fn sync_url(self, train: Signal<TrainForm>) {
+        Effect::new(move |_| {
+            let mut url = self.url_state();
+            url.train = (url.view == View::Train).then(|| train.get());
+            url_state::write(&url);
+        });
     }
 }
 

@@ -1,13 +1,20 @@
-//! The page's shareable state in the URL: prompt, decoding settings, chosen heads, backend.
-//! Read once at start; rewritten (without a new history entry) whenever one of them changes.
+//! The page's shareable state in the URL: the view, prompt, decoding settings, chosen heads,
+//! backend, and in the Train view the run's settings. Read once at start; rewritten (without a
+//! new history entry) whenever one of them changes.
 
 use glassbox_model::{DecodeSettings, HeadView, Strategy};
 use web_sys::UrlSearchParams;
 
-use crate::backend::Backend;
+use glassbox_browser::backend::Backend;
+
+use crate::state::View;
+use crate::training::{StartFrom, TrainForm};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct UrlState {
+    pub view: View,
+    /// Shared only from the Train view.
+    pub train: Option<TrainForm>,
     pub prompt: Option<String>,
     pub settings: DecodeSettings,
     pub backend: Option<Backend>,
@@ -49,7 +56,12 @@ pub fn read() -> UrlState {
             .and_then(|v| v.parse::<f32>().ok())
             .unwrap_or(fallback)
     };
+    let view = get("view")
+        .and_then(|v| View::from_param(&v))
+        .unwrap_or(View::Visualize);
     UrlState {
+        view,
+        train: Some(read_train(&get)),
         prompt: get("prompt"),
         settings: DecodeSettings {
             strategy: get("strategy")
@@ -75,11 +87,69 @@ pub fn read() -> UrlState {
     }
 }
 
+/// The Train view's settings the URL gives (a preset's fields unless the preset is "custom").
+fn read_train(get: &dyn Fn(&str) -> Option<String>) -> TrainForm {
+    let mut form = TrainForm::default();
+    fn parse<T: std::str::FromStr>(value: Option<String>, into: &mut T) {
+        if let Some(v) = value.and_then(|v| v.parse().ok()) {
+            *into = v;
+        }
+    }
+    if let Some(preset) = get("preset") {
+        form.apply_preset(&preset);
+    }
+    if form.preset == "custom" {
+        parse(get("layers"), &mut form.layers);
+        parse(get("heads"), &mut form.heads);
+        parse(get("width"), &mut form.width);
+        parse(get("context"), &mut form.context);
+    }
+    parse(get("lr"), &mut form.learning_rate);
+    parse(get("warmup"), &mut form.warmup);
+    parse(get("batch"), &mut form.batch);
+    parse(get("steps"), &mut form.steps);
+    parse(get("train_seed"), &mut form.seed);
+    parse(get("every"), &mut form.report_every);
+    if get("from").as_deref() == Some("shipped") {
+        form.start = StartFrom::Shipped;
+    }
+    form
+}
+
+fn write_train(params: &UrlSearchParams, form: &TrainForm) {
+    params.set("preset", &form.preset);
+    if form.preset == "custom" {
+        for (key, value) in [
+            ("layers", form.layers),
+            ("heads", form.heads),
+            ("width", form.width),
+            ("context", form.context),
+        ] {
+            params.set(key, &value.to_string());
+        }
+    }
+    params.set("lr", &form.learning_rate.to_string());
+    params.set("warmup", &form.warmup.to_string());
+    params.set("batch", &form.batch.to_string());
+    params.set("steps", &form.steps.to_string());
+    params.set("train_seed", &form.seed.to_string());
+    params.set("every", &form.report_every.to_string());
+    if form.start == StartFrom::Shipped {
+        params.set("from", "shipped");
+    }
+}
+
 /// Replaces the URL's query with `state` (the history keeps one entry per visit, not per edit).
 pub fn write(state: &UrlState) {
     let Ok(params) = UrlSearchParams::new() else {
         return;
     };
+    if state.view != View::Visualize {
+        params.set("view", state.view.param());
+    }
+    if let Some(form) = &state.train {
+        write_train(&params, form);
+    }
     if let Some(prompt) = &state.prompt {
         params.set("prompt", prompt);
     }

@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use glassbox_model::checkpoint::TrainingRecord;
 use glassbox_model::data::Corpus;
+use glassbox_model::run::CurvePoint;
 use glassbox_model::tokenizer::CharTokenizer;
 use glassbox_model::trace::block_on;
 use glassbox_model::{Checkpoint, Preset, Tokenizer, TrainConfig, Trainer};
@@ -109,7 +110,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .open(&curve_path)
         .with_context(|| format!("cannot write {}", curve_path.display()))?;
     if !resuming {
-        writeln!(curve, "step,train_loss,val_loss,learning_rate,elapsed_s")?;
+        writeln!(curve, "{}", CurvePoint::CSV_HEADER)?;
     }
 
     let bar = ProgressBar::new(args.steps as u64).with_position(trainer.step() as u64);
@@ -125,19 +126,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
             val_loss = Some(block_on(trainer.validation_loss())?);
         }
         let val_text = val_loss.map_or(String::new(), |v| format!("{v:.4}"));
-        writeln!(
-            curve,
-            "{},{:.5},{},{:.6},{:.1}",
-            metrics.step,
-            metrics.loss,
-            if evaluate {
-                val_text.clone()
-            } else {
-                String::new()
-            },
-            metrics.learning_rate,
-            started.elapsed().as_secs_f64()
-        )?;
+        let point = CurvePoint {
+            step: metrics.step,
+            loss: metrics.loss,
+            learning_rate: metrics.learning_rate,
+            val_loss: if evaluate { val_loss } else { None },
+            elapsed_s: started.elapsed().as_secs_f64(),
+        };
+        writeln!(curve, "{}", point.csv_row())?;
         bar.set_message(format!("loss {:.3} val {val_text}", metrics.loss));
         bar.inc(1);
         if evaluate {

@@ -2,7 +2,7 @@
 //! and the views a heatmap draws from it (one head, a layer's average, the difference of two).
 
 /// A dense attention tensor `[layer][head][query][key]` over one window (future cells are 0).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AttentionMatrix {
     pub n_layer: usize,
     pub n_head: usize,

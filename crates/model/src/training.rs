@@ -140,9 +140,10 @@ impl Trainer {
     /// Continues a run from `step` (weights from a checkpoint, optimizer state if it was saved).
     pub fn resume_at(mut self, step: usize, optimizer_state: Option<Vec<u8>>) -> Result<Self> {
         if let Some(bytes) = optimizer_state {
+            let device = self.model.device();
             self.optimizer = self
                 .optimizer
-                .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+                .from_bytes_on(burn::tensor::Bytes::from_bytes_vec(bytes), &device)
                 .map_err(|e| GlassboxError::Checkpoint(format!("optimizer state: {e:?}")))?;
         }
         self.step = step;
@@ -182,6 +183,7 @@ impl Trainer {
         if !loss_value.is_finite() || exploding {
             let (model, last_good_step) = self.last_good.clone();
             self.model = model;
+            self.step = last_good_step;
             return Err(GlassboxError::Diverged {
                 step: self.step + 1,
                 loss: loss_value,

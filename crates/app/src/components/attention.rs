@@ -60,13 +60,42 @@ pub fn AttentionPanel() -> impl IntoView {
     }
 }
 
+/// The view a grid cell shows: a head, or in the last column the layer's mean.
+pub fn grid_view(layer: usize, column: usize, n_head: usize) -> HeadView {
+    if column < n_head {
+        HeadView::Head {
+            layer,
+            head: column,
+        }
+    } else {
+        HeadView::LayerMean { layer }
+    }
+}
+
+/// Canvas slots of a layers × (heads + mean) grid.
+pub fn grid_canvases(n_layer: usize, n_head: usize) -> Vec<Vec<NodeRef<Canvas>>> {
+    (0..n_layer)
+        .map(|_| (0..=n_head).map(|_| NodeRef::new()).collect())
+        .collect()
+}
+
+/// Draws every thumbnail of a grid from `matrix`, highlighting the `focus` query's row.
+pub fn draw_grid(rows: &[Vec<NodeRef<Canvas>>], matrix: &AttentionMatrix, focus: Option<usize>) {
+    for (layer, row) in rows.iter().enumerate() {
+        for (column, node) in row.iter().enumerate() {
+            if let Some(canvas) = node.get() {
+                let view = grid_view(layer, column, matrix.n_head);
+                heatmap::draw_thumbnail(&canvas, matrix.size, &matrix.view(view), focus);
+            }
+        }
+    }
+}
+
 #[component]
 fn Grid(attention: Attention) -> impl IntoView {
     let state = expect_context::<AppState>();
     let (n_layer, n_head) = state.shape();
-    let thumbs: Vec<Vec<NodeRef<Canvas>>> = (0..n_layer)
-        .map(|_| (0..=n_head).map(|_| NodeRef::new()).collect())
-        .collect();
+    let thumbs = grid_canvases(n_layer, n_head);
     let refs = StoredValue::new_local(thumbs.clone());
 
     Effect::new(move |_| {
@@ -81,22 +110,7 @@ fn Grid(attention: Attention) -> impl IntoView {
             return;
         };
         let start = now_ms();
-        refs.with_value(|rows| {
-            for (layer, row) in rows.iter().enumerate() {
-                for (column, node) in row.iter().enumerate() {
-                    let Some(canvas) = node.get() else { continue };
-                    let view = if column < n_head {
-                        HeadView::Head {
-                            layer,
-                            head: column,
-                        }
-                    } else {
-                        HeadView::LayerMean { layer }
-                    };
-                    heatmap::draw_thumbnail(&canvas, matrix.size, &matrix.view(view), focus);
-                }
-            }
-        });
+        refs.with_value(|rows| draw_grid(rows, &matrix, focus));
         state.grid_render_ms.set(Some(now_ms() - start));
     });
 
@@ -121,11 +135,7 @@ fn Grid(attention: Attention) -> impl IntoView {
         .enumerate()
         .map(|(layer, row)| {
             let cells = row.into_iter().enumerate().map(move |(column, node)| {
-            let view = if column < n_head {
-                HeadView::Head { layer, head: column }
-            } else {
-                HeadView::LayerMean { layer }
-            };
+            let view = grid_view(layer, column, n_head);
             let testid = if column < n_head { "attention-thumb" } else { "attention-mean" };
             view! {
                 <button class="thumb" data-testid=testid data-layer=layer data-head=head_attr(view)

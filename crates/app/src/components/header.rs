@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::backend::Backend;
 use crate::state::AppState;
+use glassbox_browser::backend::Backend;
 
 #[component]
 pub fn Header() -> impl IntoView {

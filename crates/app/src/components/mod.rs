@@ -5,3 +5,4 @@ pub mod candidates;
 pub mod controls;
 pub mod header;
 pub mod timeline;
+pub mod train;

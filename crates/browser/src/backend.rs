@@ -1,12 +1,13 @@
 //! Which burn device the page computes on: the CPU backend compiled to wasm, or WebGPU.
-//! WebGPU is initialised once per page, asynchronously, before any tensor lives on it.
+//! WebGPU is initialised once per page (and once per worker), asynchronously, before any tensor
+//! lives on it.
 
 use std::cell::RefCell;
 
 use burn::tensor::Device;
 use burn::tensor::wgpu::WgpuBackend;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Backend {
     Cpu,
     WebGpu,
@@ -45,11 +46,13 @@ impl Backend {
     }
 }
 
-/// Whether the browser exposes WebGPU at all (an adapter may still be refused).
+/// Whether the browser exposes WebGPU at all (an adapter may still be refused). Works on the
+/// page and in a worker (both have `navigator`).
 pub fn webgpu_exposed() -> bool {
-    web_sys::window()
-        .map(|w| js_sys::Reflect::has(&w.navigator(), &"gpu".into()).unwrap_or(false))
-        .unwrap_or(false)
+    js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .ok()
+        .filter(|n| n.is_object())
+        .is_some_and(|n| js_sys::Reflect::has(&n, &"gpu".into()).unwrap_or(false))
 }
 
 thread_local! {

@@ -1,0 +1,180 @@
+//! The loss curves, drawn with plotters on a canvas: the training loss of every step (raw and
+//! faint, and smoothed), the validation loss at every evaluation, ln(vocabulary) for reference.
+//! The log scale plots log10(loss) on a linear axis (plotters 0.3.7's log axis cannot map a pixel
+//! back to a value, which the hover read-out needs).
+
+use glassbox_model::run::RunRecord;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
+
+use crate::heatmap::theme;
+
+/// Weight of the moving average drawn over the raw training loss.
+pub const SMOOTHING: f64 = 0.9;
+
+/// Where the plot sits in the canvas, to turn a pointer position into a step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlotArea {
+    left: f64,
+    right: f64,
+    first_step: f64,
+    last_step: f64,
+}
+
+impl PlotArea {
+    /// The step under canvas x-coordinate `x`, if it is inside the plot.
+    pub fn step_at(&self, x: f64) -> Option<usize> {
+        if x < self.left || x > self.right || self.right <= self.left {
+            return None;
+        }
+        let t = (x - self.left) / (self.right - self.left);
+        Some((self.first_step + t * (self.last_step - self.first_step)).round() as usize)
+    }
+}
+
+fn colour(hex: &str) -> RGBColor {
+    let channel =
+        |i: usize| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("80"), 16).unwrap_or(128);
+    RGBColor(channel(1), channel(3), channel(5))
+}
+
+const TRAIN: RGBColor = RGBColor(31, 119, 180);
+const VALIDATION: RGBColor = RGBColor(230, 85, 13);
+
+/// Draws `record`'s curves; `hover` marks one step. Returns the plot's position.
+pub fn draw(
+    canvas: &HtmlCanvasElement,
+    record: &RunRecord,
+    log_scale: bool,
+    hover: Option<usize>,
+) -> Option<PlotArea> {
+    let theme = theme();
+    let backend = CanvasBackend::with_canvas_object(canvas.clone())?;
+    let root = backend.into_drawing_area();
+    root.fill(&colour(theme.background)).ok()?;
+    let text = colour(theme.text);
+    let scale = |loss: f64| {
+        if log_scale {
+            loss.max(1e-6).log10()
+        } else {
+            loss
+        }
+    };
+    let curve = &record.curve;
+    let smoothed = record.smoothed_loss(SMOOTHING);
+    let uniform = (record.settings.model.vocab_size.max(2) as f64).ln();
+
+    let last_step = record.settings.train.total_steps.max(record.step()).max(1) as f64;
+    let losses = curve
+        .iter()
+        .map(|p| p.loss as f64)
+        .chain(curve.iter().filter_map(|p| p.val_loss.map(f64::from)));
+    let (low, high) = losses
+        .filter(|v| v.is_finite())
+        .fold((uniform, uniform), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (low, high) = (scale(low * 0.9), scale(high * 1.05));
+
+    let mut chart = ChartBuilder::on(&root)
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(46)
+        .build_cartesian_2d(0f64..last_step, low..high.max(low + 1e-3))
+        .ok()?;
+    let label = move |v: &f64| {
+        let loss = if log_scale { 10f64.powf(*v) } else { *v };
+        format!("{loss:.2}")
+    };
+    chart
+        .configure_mesh()
+        .x_desc("step")
+        .y_desc(if log_scale {
+            "loss (log scale)"
+        } else {
+            "loss (nats)"
+        })
+        .y_label_formatter(&label)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .axis_style(text.mix(0.6))
+        .bold_line_style(text.mix(0.08))
+        .light_line_style(text.mix(0.0))
+        .label_style(("sans-serif", 12).into_font().color(&text))
+        .draw()
+        .ok()?;
+
+    // ln(vocabulary): the loss of a uniform guess.
+    chart
+        .draw_series(LineSeries::new(
+            [(0.0, scale(uniform)), (last_step, scale(uniform))],
+            text.mix(0.3).stroke_width(1),
+        ))
+        .ok()?
+        .label(format!(
+            "uniform guess, ln {}",
+            record.settings.model.vocab_size
+        ))
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], text.mix(0.3)));
+    chart
+        .draw_series(LineSeries::new(
+            curve.iter().map(|p| (p.step as f64, scale(p.loss as f64))),
+            TRAIN.mix(0.25),
+        ))
+        .ok()?
+        .label("training loss")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], TRAIN.mix(0.25)));
+    chart
+        .draw_series(LineSeries::new(
+            curve
+                .iter()
+                .zip(&smoothed)
+                .map(|(p, s)| (p.step as f64, scale(*s))),
+            TRAIN.stroke_width(2),
+        ))
+        .ok()?
+        .label("training loss, smoothed")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], TRAIN.stroke_width(2)));
+    let validation: Vec<(f64, f64)> = curve
+        .iter()
+        .filter_map(|p| p.val_loss.map(|v| (p.step as f64, scale(v as f64))))
+        .collect();
+    chart
+        .draw_series(LineSeries::new(
+            validation.iter().copied(),
+            VALIDATION.stroke_width(2),
+        ))
+        .ok()?
+        .label("validation loss")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], VALIDATION.stroke_width(2)));
+    chart
+        .draw_series(
+            validation
+                .iter()
+                .map(|&(x, y)| Circle::new((x, y), 3, VALIDATION.filled())),
+        )
+        .ok()?;
+    if let Some(step) = hover {
+        chart
+            .draw_series(LineSeries::new(
+                [(step as f64, low), (step as f64, high)],
+                text.mix(0.5),
+            ))
+            .ok()?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(colour(theme.background).mix(0.85))
+        .border_style(text.mix(0.2))
+        .label_font(("sans-serif", 12).into_font().color(&text))
+        .draw()
+        .ok()?;
+    root.present().ok()?;
+
+    let (x_range, _) = chart.plotting_area().get_pixel_range();
+    Some(PlotArea {
+        left: x_range.start as f64,
+        right: x_range.end as f64,
+        first_step: 0.0,
+        last_step,
+    })
+}

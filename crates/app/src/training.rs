@@ -1,0 +1,629 @@
+//! The Train view's state and actions: the settings form, the run as the worker reports it, the
+//! commands the buttons send, and the saved run in browser storage. Training itself runs in the
+//! worker (`glassbox-train-worker`); this side only mirrors its reports and keeps its checkpoints.
+
+use glassbox_browser::backend::Backend;
+use glassbox_browser::protocol::{self, Command, Event, ExportPurpose};
+use glassbox_model::run::{RunRecord, RunSettings};
+use glassbox_model::{Checkpoint, GptConfig, Preset, TrainConfig};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
+
+use crate::loader::{self, SHIPPED_MODEL};
+use crate::state::{AppState, View};
+use crate::store::{self, SavedRun};
+
+/// Trunk emits the worker's module loader under this name (see `web/index.html`).
+const WORKER_SCRIPT: &str = "./glassbox-train-worker_loader.js";
+const SHAKESPEARE: &str = "shakespeare.txt";
+pub const SHAKESPEARE_NAME: &str = "built-in Shakespeare";
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StartFrom {
+    Scratch,
+    Shipped,
+    /// A checkpoint file the user uploaded (its name).
+    Uploaded(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CorpusChoice {
+    Shakespeare,
+    Custom { name: String, text: String },
+}
+
+impl CorpusChoice {
+    pub fn name(&self) -> String {
+        match self {
+            CorpusChoice::Shakespeare => SHAKESPEARE_NAME.into(),
+            CorpusChoice::Custom { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// The settings as the form edits them (and the URL shares them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainForm {
+    pub start: StartFrom,
+    /// A [`Preset`] name or "custom".
+    pub preset: String,
+    pub layers: usize,
+    pub heads: usize,
+    pub width: usize,
+    pub context: usize,
+    pub learning_rate: f64,
+    pub warmup: usize,
+    pub batch: usize,
+    pub steps: usize,
+    pub seed: u64,
+    /// Validation loss, sample and attention snapshot every this many steps.
+    pub report_every: usize,
+}
+
+impl Default for TrainForm {
+    fn default() -> Self {
+        let mut form = Self {
+            start: StartFrom::Scratch,
+            preset: String::new(),
+            layers: 0,
+            heads: 0,
+            width: 0,
+            context: 0,
+            learning_rate: 3e-3,
+            warmup: 10,
+            batch: 16,
+            steps: 300,
+            seed: 1337,
+            report_every: 10,
+        };
+        form.apply_preset(Preset::Tiny.name());
+        form
+    }
+}
+
+impl TrainForm {
+    /// Fills the architecture from a preset ("custom" keeps the fields as they are).
+    pub fn apply_preset(&mut self, name: &str) {
+        self.preset = name.to_string();
+        if let Ok(preset) = Preset::from_name(name) {
+            let c = preset.config(0);
+            (self.layers, self.heads, self.width, self.context) =
+                (c.n_layer, c.n_head, c.d_model, c.context_length);
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(format!(
+                "the learning rate must be a positive number (got {})",
+                self.learning_rate
+            ));
+        }
+        if self.steps == 0 || self.batch == 0 || self.report_every == 0 {
+            return Err("steps, batch size and the report interval must be at least 1".into());
+        }
+        self.model().validate()
+    }
+
+    /// The architecture; its vocabulary size (1 here) is the tokenizer's once the run starts.
+    pub fn model(&self) -> GptConfig {
+        GptConfig::new(1, self.context, self.layers, self.heads, self.width)
+    }
+
+    fn settings(&self, corpus: &CorpusChoice) -> RunSettings {
+        let (sample_prompt, probe) = match corpus {
+            CorpusChoice::Shakespeare => (
+                "ROMEO:\n".to_string(),
+                "To be, or not to be, that is the question:".to_string(),
+            ),
+            // The text's own start: every character is in its vocabulary.
+            CorpusChoice::Custom { text, .. } => (
+                text.chars().take(8).collect(),
+                text.chars().take(48).collect(),
+            ),
+        };
+        RunSettings {
+            model: self.model(),
+            train: TrainConfig::new(self.steps)
+                .with_learning_rate(self.learning_rate)
+                .with_warmup_steps(self.warmup)
+                .with_batch_size(self.batch)
+                .with_seed(self.seed),
+            report_every: self.report_every,
+            sample_prompt,
+            sample_length: 80,
+            probe,
+            corpus_name: corpus.name(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Idle,
+    Starting,
+    Running,
+    Paused,
+    /// Stopped by the user: the weights stay usable, the run does not go on.
+    Stopped,
+    Finished,
+    Diverged,
+}
+
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Starting => "starting",
+            Phase::Running => "running",
+            Phase::Paused => "paused",
+            Phase::Stopped => "stopped",
+            Phase::Finished => "finished",
+            Phase::Diverged => "diverged",
+        }
+    }
+
+    pub fn has_run(self) -> bool {
+        !matches!(self, Phase::Idle | Phase::Starting)
+    }
+}
+
+/// A run found in browser storage at start, offered for resuming.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResumeOffer {
+    pub step: usize,
+    pub total_steps: usize,
+    pub corpus: String,
+}
+
+/// The worker and the messages waiting for it to be ready.
+struct WorkerLink {
+    worker: Worker,
+    ready: bool,
+    queue: Vec<JsValue>,
+}
+
+#[derive(Clone, Copy)]
+pub struct TrainState {
+    app: AppState,
+    pub form: RwSignal<TrainForm>,
+    pub corpus: RwSignal<CorpusChoice>,
+    pub phase: RwSignal<Phase>,
+    pub record: RwSignal<Option<RunRecord>>,
+    /// The running model's shape and size.
+    pub summary: RwSignal<Option<String>>,
+    /// The backend the worker trains on.
+    pub backend: RwSignal<Backend>,
+    pub saved_step: RwSignal<Option<usize>>,
+    pub offer: RwSignal<Option<ResumeOffer>>,
+    pub log_scale: RwSignal<bool>,
+    /// The attention snapshot shown; `None` follows the latest.
+    pub scrub: RwSignal<Option<usize>>,
+    link: StoredValue<Option<WorkerLink>, LocalStorage>,
+    uploaded: StoredValue<Option<Vec<u8>>, LocalStorage>,
+    saved: StoredValue<Option<SavedRun>, LocalStorage>,
+    shakespeare: StoredValue<Option<String>>,
+}
+
+async fn fetch_text(url: &str) -> Result<String, String> {
+    let bytes = loader::fetch_bytes(url).await?;
+    String::from_utf8(bytes).map_err(|_| format!("{url} is not UTF-8 text"))
+}
+
+impl TrainState {
+    pub fn new(app: AppState, form: TrainForm) -> Self {
+        Self {
+            app,
+            form: RwSignal::new(form),
+            corpus: RwSignal::new(CorpusChoice::Shakespeare),
+            phase: RwSignal::new(Phase::Idle),
+            record: RwSignal::new(None),
+            summary: RwSignal::new(None),
+            backend: RwSignal::new(Backend::Cpu),
+            saved_step: RwSignal::new(None),
+            offer: RwSignal::new(None),
+            log_scale: RwSignal::new(false),
+            scrub: RwSignal::new(None),
+            link: StoredValue::new_local(None),
+            uploaded: StoredValue::new_local(None),
+            saved: StoredValue::new_local(None),
+            shakespeare: StoredValue::new(None),
+        }
+    }
+
+    fn fail(&self, message: impl Into<String>) {
+        self.app.error.set(Some(message.into()));
+    }
+
+    /// The worker, started on first use.
+    fn ensure_worker(self) -> Result<(), String> {
+        if self.link.with_value(Option::is_some) {
+            return Ok(());
+        }
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        let worker = Worker::new_with_options(WORKER_SCRIPT, &options)
+            .map_err(|e| format!("cannot start the training worker: {e:?}"))?;
+        let receive =
+            Closure::<dyn Fn(MessageEvent)>::new(
+                move |event: MessageEvent| match protocol::decode::<Event>(&event.data()) {
+                    Ok((event, bytes)) => self.on_event(event, bytes),
+                    Err(message) => self.fail(message),
+                },
+            );
+        worker.set_onmessage(Some(receive.as_ref().unchecked_ref()));
+        receive.forget(); // as long as the page
+        let crashed =
+            Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+                self.fail(format!("the training worker stopped: {}", event.message()));
+                self.phase
+                    .set(if self.record.with_untracked(Option::is_some) {
+                        Phase::Stopped
+                    } else {
+                        Phase::Idle
+                    });
+            });
+        worker.set_onerror(Some(crashed.as_ref().unchecked_ref()));
+        crashed.forget();
+        self.link.set_value(Some(WorkerLink {
+            worker,
+            ready: false,
+            queue: Vec::new(),
+        }));
+        Ok(())
+    }
+
+    fn send(self, command: &Command, bytes: Option<&[u8]>) {
+        let result = self
+            .ensure_worker()
+            .and_then(|_| protocol::encode(command, bytes));
+        let message = match result {
+            Ok(m) => m,
+            Err(e) => return self.fail(e),
+        };
+        self.link.update_value(|link| {
+            let Some(link) = link else { return };
+            if link.ready {
+                let transfer = protocol::transfer_list(&message);
+                let _ = link.worker.post_message_with_transfer(&message, &transfer);
+            } else {
+                link.queue.push(message);
+            }
+        });
+    }
+
+    fn on_event(self, event: Event, bytes: Option<Vec<u8>>) {
+        match event {
+            Event::Ready => self.link.update_value(|link| {
+                if let Some(link) = link {
+                    link.ready = true;
+                    for message in link.queue.drain(..) {
+                        let transfer = protocol::transfer_list(&message);
+                        let _ = link.worker.post_message_with_transfer(&message, &transfer);
+                    }
+                }
+            }),
+            Event::Started {
+                record,
+                summary,
+                backend,
+            } => {
+                let finished = record.step() >= record.settings.train.total_steps;
+                self.record.set(Some(record));
+                self.summary.set(Some(summary));
+                self.backend.set(backend);
+                self.scrub.set(None);
+                self.phase.set(if finished {
+                    Phase::Finished
+                } else {
+                    Phase::Running
+                });
+            }
+            Event::Report(report) => self.record.update(|r| {
+                if let Some(r) = r {
+                    r.apply(&report);
+                }
+            }),
+            Event::Saved { step } => {
+                if let Some(bytes) = bytes {
+                    self.keep(step, bytes);
+                }
+            }
+            Event::Paused { .. } => {
+                if self.phase.get_untracked() == Phase::Running {
+                    self.phase.set(Phase::Paused);
+                }
+            }
+            Event::Finished { .. } => self.phase.set(Phase::Finished),
+            Event::Exported { purpose, step } => {
+                let Some(bytes) = bytes else { return };
+                match purpose {
+                    ExportPurpose::Download => crate::download::save_bytes(
+                        &bytes,
+                        &format!("glassbox-trained-step-{step}.safetensors"),
+                    ),
+                    ExportPurpose::Visualize => self
+                        .app
+                        .adopt(bytes, format!("the model being trained (step {step})")),
+                }
+            }
+            Event::Diverged { message, step } => {
+                self.record.update(|r| {
+                    if let Some(r) = r {
+                        r.truncate(step);
+                    }
+                });
+                self.phase.set(Phase::Diverged);
+                let lower = self.form.with_untracked(|f| f.learning_rate) / 10.0;
+                self.fail(format!(
+                    "{message}. Set it to {lower} or less and press Resume (or Reset and start again)."
+                ));
+            }
+            Event::Failed { message } => {
+                if self.phase.get_untracked() == Phase::Starting {
+                    self.phase.set(Phase::Idle);
+                } else if self.phase.get_untracked() == Phase::Running {
+                    self.phase.set(Phase::Paused);
+                }
+                self.fail(message);
+            }
+        }
+    }
+
+    /// Writes the checkpoint of `step` and the record up to it to browser storage.
+    fn keep(self, step: usize, checkpoint: Vec<u8>) {
+        let Some(mut record) = self.record.get_untracked() else {
+            return;
+        };
+        record.truncate(step);
+        let record_json = match serde_json::to_string(&record) {
+            Ok(json) => json,
+            Err(e) => return self.fail(e.to_string()),
+        };
+        let corpus = match self.corpus.get_untracked() {
+            CorpusChoice::Shakespeare => None,
+            CorpusChoice::Custom { text, .. } => Some(text),
+        };
+        spawn_local(async move {
+            match store::save(&SavedRun {
+                record_json,
+                corpus,
+                checkpoint,
+            })
+            .await
+            {
+                Ok(()) => self.saved_step.set(Some(step)),
+                Err(e) => self.fail(format!("the run could not be saved: {e}")),
+            }
+        });
+    }
+
+    async fn corpus_text(self) -> Result<String, String> {
+        match self.corpus.get_untracked() {
+            CorpusChoice::Custom { text, .. } => Ok(text),
+            CorpusChoice::Shakespeare => {
+                if let Some(text) = self.shakespeare.get_value() {
+                    return Ok(text);
+                }
+                let text = fetch_text(SHAKESPEARE).await?;
+                self.shakespeare.set_value(Some(text.clone()));
+                Ok(text)
+            }
+        }
+    }
+
+    pub fn start(self) {
+        let form = self.form.get_untracked();
+        if let Err(message) = form.validate() {
+            return self.fail(message);
+        }
+        self.app.error.set(None);
+        self.stop_worker();
+        self.phase.set(Phase::Starting);
+        self.record.set(None);
+        self.saved_step.set(None);
+        self.offer.set(None);
+        let backend = self.app.backend.get_untracked();
+        spawn_local(async move {
+            let prepared = async {
+                let corpus = self.corpus_text().await?;
+                let base = match &form.start {
+                    StartFrom::Scratch => None,
+                    StartFrom::Shipped => Some(loader::fetch_bytes(SHIPPED_MODEL).await?),
+                    StartFrom::Uploaded(_) => self.uploaded.get_value(),
+                };
+                Ok::<_, String>((corpus, base))
+            };
+            match prepared.await {
+                Ok((corpus, base)) => {
+                    let settings = form.settings(&self.corpus.get_untracked());
+                    self.send(
+                        &Command::Start {
+                            settings,
+                            corpus,
+                            backend,
+                        },
+                        base.as_deref(),
+                    );
+                }
+                Err(message) => {
+                    self.phase.set(Phase::Idle);
+                    self.fail(message);
+                }
+            }
+        });
+    }
+
+    pub fn pause(self) {
+        self.send(&Command::Pause, None);
+    }
+
+    pub fn resume(self) {
+        self.app.error.set(None);
+        self.phase.set(Phase::Running);
+        self.send(&Command::Continue, None);
+    }
+
+    pub fn stop(self) {
+        self.send(&Command::Pause, None);
+        self.phase.set(Phase::Stopped);
+    }
+
+    fn stop_worker(self) {
+        if let Some(link) = self.link.try_update_value(Option::take).flatten() {
+            link.worker.terminate();
+        }
+    }
+
+    /// Ends the run at once (even mid-step) and forgets it, saved copy included.
+    pub fn reset(self) {
+        self.stop_worker();
+        self.phase.set(Phase::Idle);
+        self.record.set(None);
+        self.summary.set(None);
+        self.saved_step.set(None);
+        self.scrub.set(None);
+        self.app.error.set(None);
+        spawn_local(async move {
+            if let Err(e) = store::clear().await {
+                self.fail(e);
+            }
+        });
+    }
+
+    pub fn set_learning_rate(self, rate: f64) {
+        self.form.update(|f| f.learning_rate = rate);
+        if self.phase.get_untracked().has_run() {
+            self.send(&Command::SetLearningRate(rate), None);
+        }
+    }
+
+    pub fn set_steps(self, steps: usize) {
+        self.form.update(|f| f.steps = steps);
+        if self.phase.get_untracked().has_run() {
+            self.send(&Command::SetTotalSteps(steps), None);
+            if self.phase.get_untracked() == Phase::Finished
+                && self
+                    .record
+                    .with_untracked(|r| r.as_ref().is_some_and(|r| r.step() < steps))
+            {
+                self.phase.set(Phase::Paused);
+            }
+        }
+    }
+
+    pub fn download(self) {
+        self.send(&Command::Export(ExportPurpose::Download), None);
+    }
+
+    pub fn use_in_visualizer(self) {
+        self.send(&Command::Export(ExportPurpose::Visualize), None);
+    }
+
+    /// A checkpoint file to continue training from (checked before it is accepted).
+    pub fn upload(self, name: String, bytes: Vec<u8>) {
+        match Checkpoint::from_bytes(&bytes) {
+            Ok(_) => {
+                self.uploaded.set_value(Some(bytes));
+                self.form.update(|f| f.start = StartFrom::Uploaded(name));
+                self.app.error.set(None);
+            }
+            Err(e) => self.fail(format!("{name}: {e}")),
+        }
+    }
+
+    /// Looks for a run left in browser storage by an earlier visit.
+    pub fn look_for_saved_run(self) {
+        spawn_local(async move {
+            let saved = match store::load().await {
+                Ok(Some(saved)) => saved,
+                Ok(None) => return,
+                Err(e) => return self.fail(e),
+            };
+            match serde_json::from_str::<RunRecord>(&saved.record_json) {
+                Ok(record) => {
+                    self.offer.set(Some(ResumeOffer {
+                        step: record.step(),
+                        total_steps: record.settings.train.total_steps,
+                        corpus: record.settings.corpus_name.clone(),
+                    }));
+                    self.saved.set_value(Some(saved));
+                }
+                Err(e) => self.fail(format!(
+                    "the saved training run is unreadable ({e}); it was left alone"
+                )),
+            }
+        });
+    }
+
+    /// Continues the run from storage: its curve up to the save, then training again.
+    pub fn resume_saved(self) {
+        let Some(saved) = self.saved.try_update_value(Option::take).flatten() else {
+            return;
+        };
+        self.offer.set(None);
+        self.app.view.set(View::Train);
+        let record: RunRecord = match serde_json::from_str(&saved.record_json) {
+            Ok(r) => r,
+            Err(e) => return self.fail(e.to_string()),
+        };
+        self.stop_worker();
+        self.phase.set(Phase::Starting);
+        self.corpus.set(match &saved.corpus {
+            Some(text) => CorpusChoice::Custom {
+                name: record.settings.corpus_name.clone(),
+                text: text.clone(),
+            },
+            None => CorpusChoice::Shakespeare,
+        });
+        self.form.update(|f| {
+            let (c, t) = (&record.settings.model, &record.settings.train);
+            (f.layers, f.heads, f.width, f.context) =
+                (c.n_layer, c.n_head, c.d_model, c.context_length);
+            let same = |p: &Preset| p.config(c.vocab_size) == *c;
+            f.preset = Preset::ALL
+                .iter()
+                .find(|p| same(p))
+                .map_or("custom", |p| p.name())
+                .into();
+            (f.learning_rate, f.warmup, f.batch, f.steps, f.seed) = (
+                t.learning_rate,
+                t.warmup_steps,
+                t.batch_size,
+                t.total_steps,
+                t.seed,
+            );
+            f.report_every = record.settings.report_every;
+        });
+        let backend = self.app.backend.get_untracked();
+        spawn_local(async move {
+            match self.corpus_text().await {
+                Ok(corpus) => self.send(
+                    &Command::Resume {
+                        record,
+                        corpus,
+                        backend,
+                    },
+                    Some(&saved.checkpoint),
+                ),
+                Err(message) => {
+                    self.phase.set(Phase::Idle);
+                    self.fail(message);
+                }
+            }
+        });
+    }
+
+    pub fn discard_saved(self) {
+        self.offer.set(None);
+        self.saved.set_value(None);
+        spawn_local(async move {
+            if let Err(e) = store::clear().await {
+                self.fail(e);
+            }
+        });
+    }
+}

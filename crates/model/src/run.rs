@@ -1,0 +1,627 @@
+//! A training run as a dashboard drives it: each call trains one step and reports what the user
+//! watches (the loss; every `report_every` steps the validation loss, a greedy sample from a fixed
+//! prompt and the attention of a fixed probe sentence). The run's record (settings, curve,
+//! samples, attention snapshots) is plain serialisable data, so a run saved next to its checkpoint
+//! resumes with the same curve after a reload.
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::attention_map::AttentionMatrix;
+use crate::checkpoint::{Checkpoint, TrainingRecord};
+use crate::config::GptConfig;
+use crate::data::Corpus;
+use crate::error::{GlassboxError, Result};
+use crate::generation::Generator;
+use crate::model::Gpt;
+use crate::sampling::DecodeSettings;
+use crate::tokenizer::{CharTokenizer, Tokenizer};
+use crate::training::{TrainConfig, Trainer};
+
+/// Attention snapshots kept per run; beyond it every other one is dropped (first and last stay).
+pub const MAX_SNAPSHOTS: usize = 60;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    /// The architecture; `vocab_size` is replaced by the tokenizer's.
+    pub model: GptConfig,
+    pub train: TrainConfig,
+    /// Validation loss, sample and attention snapshot every this many steps.
+    pub report_every: usize,
+    pub sample_prompt: String,
+    pub sample_length: usize,
+    /// The sentence whose attention is snapshotted (cut to the context length).
+    pub probe: String,
+    /// Where the text came from ("built-in Shakespeare", a file name, "pasted text").
+    pub corpus_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    pub step: usize,
+    pub loss: f32,
+    pub learning_rate: f64,
+    pub val_loss: Option<f32>,
+    /// Training time so far (pauses excluded).
+    pub elapsed_s: f64,
+}
+
+impl CurvePoint {
+    /// The header of the loss-curve CSV the CLI writes and the browser exports.
+    pub const CSV_HEADER: &str = "step,train_loss,val_loss,learning_rate,elapsed_s";
+
+    pub fn csv_row(&self) -> String {
+        format!(
+            "{},{:.5},{},{:.6},{:.1}",
+            self.step,
+            self.loss,
+            self.val_loss.map_or(String::new(), |v| format!("{v:.4}")),
+            self.learning_rate,
+            self.elapsed_s
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub step: usize,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttentionSnapshot {
+    pub step: usize,
+    pub attention: AttentionMatrix,
+}
+
+/// Everything about a run except its weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub settings: RunSettings,
+    /// Tokens of the probe sentence, labelled for the heatmaps' axes.
+    pub probe_labels: Vec<String>,
+    pub curve: Vec<CurvePoint>,
+    pub samples: Vec<Sample>,
+    pub snapshots: Vec<AttentionSnapshot>,
+}
+
+/// What one step (or the look at the untrained model) adds to the record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepReport {
+    pub point: Option<CurvePoint>,
+    pub sample: Option<Sample>,
+    pub snapshot: Option<AttentionSnapshot>,
+}
+
+impl RunRecord {
+    pub fn step(&self) -> usize {
+        self.curve.last().map_or(0, |p| p.step)
+    }
+
+    pub fn elapsed_s(&self) -> f64 {
+        self.curve.last().map_or(0.0, |p| p.elapsed_s)
+    }
+
+    /// Tokens one step trains on.
+    pub fn tokens_per_step(&self) -> usize {
+        self.settings.train.batch_size * self.settings.model.context_length
+    }
+
+    /// Adds a report, keeping the snapshot list within [`MAX_SNAPSHOTS`].
+    pub fn apply(&mut self, report: &StepReport) {
+        self.curve.extend(report.point.clone());
+        self.samples.extend(report.sample.clone());
+        if let Some(snapshot) = &report.snapshot {
+            if self.snapshots.len() >= MAX_SNAPSHOTS {
+                let last = self.snapshots.len() - 1;
+                let mut index = 0;
+                self.snapshots.retain(|_| {
+                    index += 1;
+                    index % 2 == 1 || index - 1 == last
+                });
+            }
+            self.snapshots.push(snapshot.clone());
+        }
+    }
+
+    /// Forgets what was reported after `step` (a saved run resumes from its checkpoint's step).
+    pub fn truncate(&mut self, step: usize) {
+        self.curve.retain(|p| p.step <= step);
+        self.samples.retain(|s| s.step <= step);
+        self.snapshots.retain(|s| s.step <= step);
+    }
+
+    /// The whole curve as CSV (header included).
+    pub fn curve_csv(&self) -> String {
+        let rows = self.curve.iter().map(CurvePoint::csv_row);
+        std::iter::once(CurvePoint::CSV_HEADER.to_string())
+            .chain(rows)
+            .map(|line| line + "\n")
+            .collect()
+    }
+
+    /// Training throughput over the last `window` steps (the whole run when shorter).
+    pub fn tokens_per_second(&self, window: usize) -> Option<f64> {
+        let last = self.curve.last()?;
+        let first = self
+            .curve
+            .get(self.curve.len().saturating_sub(window + 1))?;
+        let (steps, seconds) = (last.step - first.step, last.elapsed_s - first.elapsed_s);
+        (steps > 0 && seconds > 0.0).then(|| (steps * self.tokens_per_step()) as f64 / seconds)
+    }
+
+    /// Seconds left until `total_steps` at the recent pace.
+    pub fn eta_s(&self) -> Option<f64> {
+        let remaining = self.settings.train.total_steps.saturating_sub(self.step());
+        let rate = self.tokens_per_second(20)? / self.tokens_per_step() as f64;
+        Some(remaining as f64 / rate)
+    }
+
+    /// Exponential moving average of the training loss (bias-corrected, so it starts at the
+    /// first value), one value per curve point.
+    pub fn smoothed_loss(&self, weight: f64) -> Vec<f64> {
+        let mut average = 0.0;
+        self.curve
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                average = weight * average + (1.0 - weight) * p.loss as f64;
+                average / (1.0 - weight.powi(i as i32 + 1))
+            })
+            .collect()
+    }
+}
+
+pub struct TrainingRun {
+    trainer: Trainer,
+    tokenizer: Tokenizer,
+    model_config: GptConfig,
+    pub record: RunRecord,
+    probe: Vec<u32>,
+    sample_prompt: Vec<u32>,
+}
+
+impl TrainingRun {
+    /// A new run on `corpus_text`: from scratch (the tokenizer is the corpus's characters) or
+    /// continuing from `base`'s weights and tokenizer (the architecture is then `base`'s).
+    /// `device` must be an autodiff device.
+    pub fn start(
+        mut settings: RunSettings,
+        corpus_text: &str,
+        base: Option<&Checkpoint>,
+        device: &Device,
+    ) -> Result<Self> {
+        let tokenizer = match base {
+            Some(base) => {
+                settings.model = base.config.clone();
+                base.tokenizer.clone()
+            }
+            None => {
+                let tokenizer = Tokenizer::Char(CharTokenizer::from_corpus(corpus_text)?);
+                settings.model.vocab_size = tokenizer.vocab_size();
+                tokenizer
+            }
+        };
+        settings.model.validate().map_err(GlassboxError::Config)?;
+        let corpus = Self::corpus(&settings, &tokenizer, corpus_text)?;
+        let model = match base {
+            Some(base) => base.to_model(device)?,
+            None => {
+                device.seed(settings.train.seed);
+                settings.model.init(device)
+            }
+        };
+        let record = RunRecord {
+            probe_labels: Vec::new(),
+            settings,
+            curve: Vec::new(),
+            samples: Vec::new(),
+            snapshots: Vec::new(),
+        };
+        Self::assemble(
+            Trainer::new(model, corpus, record.settings.train.clone()),
+            tokenizer,
+            record,
+        )
+    }
+
+    /// Continues a saved run: its checkpoint (weights, optimizer state, step) and its record.
+    pub fn resume(
+        checkpoint: &Checkpoint,
+        mut record: RunRecord,
+        corpus_text: &str,
+        device: &Device,
+    ) -> Result<Self> {
+        let step = checkpoint
+            .training
+            .as_ref()
+            .map(|t| t.step)
+            .ok_or_else(|| {
+                GlassboxError::Checkpoint("the checkpoint has no training record".into())
+            })?;
+        record.settings.model = checkpoint.config.clone();
+        record.truncate(step);
+        let corpus = Self::corpus(&record.settings, &checkpoint.tokenizer, corpus_text)?;
+        let trainer = Trainer::new(
+            checkpoint.to_model(device)?,
+            corpus,
+            record.settings.train.clone(),
+        )
+        .resume_at(step, checkpoint.optimizer_state.clone())?;
+        Self::assemble(trainer, checkpoint.tokenizer.clone(), record)
+    }
+
+    fn corpus(settings: &RunSettings, tokenizer: &Tokenizer, text: &str) -> Result<Corpus> {
+        let tokens = tokenizer.encode(text).map_err(|e| match e {
+            GlassboxError::EmptyPrompt => GlassboxError::Data("the corpus is empty".into()),
+            GlassboxError::UnknownCharacters(_) => GlassboxError::Data(format!(
+                "the corpus has characters the model's vocabulary lacks ({e}): start from scratch to build a vocabulary from it"
+            )),
+            other => other,
+        })?;
+        Corpus::split(tokens, settings.model.context_length)
+    }
+
+    fn assemble(trainer: Trainer, tokenizer: Tokenizer, mut record: RunRecord) -> Result<Self> {
+        let context = record.settings.model.context_length;
+        let encode = |text: &str, what: &str| {
+            tokenizer
+                .encode(text)
+                .map_err(|e| GlassboxError::Data(format!("{what}: {e}")))
+        };
+        let mut probe = encode(&record.settings.probe, "the probe sentence")?;
+        probe.truncate(context);
+        let mut sample_prompt = encode(&record.settings.sample_prompt, "the sample prompt")?;
+        sample_prompt.truncate(context);
+        record.probe_labels = probe.iter().map(|&id| tokenizer.token_label(id)).collect();
+        Ok(Self {
+            model_config: record.settings.model.clone(),
+            trainer,
+            tokenizer,
+            record,
+            probe,
+            sample_prompt,
+        })
+    }
+
+    pub fn step(&self) -> usize {
+        self.trainer.step()
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.step() >= self.record.settings.train.total_steps
+    }
+
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    pub fn model_config(&self) -> &GptConfig {
+        &self.model_config
+    }
+
+    /// Takes effect from the next step; the schedule keeps its shape around the new peak.
+    pub fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.trainer.config.learning_rate = learning_rate;
+        self.record.settings.train.learning_rate = learning_rate;
+    }
+
+    /// Lengthens or shortens the run (the schedule follows).
+    pub fn set_total_steps(&mut self, total_steps: usize) {
+        self.trainer.config.total_steps = total_steps;
+        self.record.settings.train.total_steps = total_steps;
+    }
+
+    /// The model being trained, for inference.
+    pub fn model(&self) -> Gpt {
+        self.trainer.model()
+    }
+
+    /// A sample and an attention snapshot of the weights as they are now (the untrained model
+    /// at step 0), added to the record.
+    pub async fn observe(&mut self) -> Result<StepReport> {
+        let report = StepReport {
+            point: None,
+            sample: Some(self.sample().await?),
+            snapshot: Some(self.snapshot().await?),
+        };
+        self.record.apply(&report);
+        Ok(report)
+    }
+
+    /// One optimizer step; every `report_every` steps (and at the last) also the validation
+    /// loss, a sample and a snapshot. `elapsed_s` tells the run's training time so far once they
+    /// are done (the model crate keeps no clock: the browser's and the CLI's differ).
+    pub async fn train_step(&mut self, elapsed_s: impl FnOnce() -> f64) -> Result<StepReport> {
+        let metrics = self.trainer.train_step().await?;
+        let due = metrics
+            .step
+            .is_multiple_of(self.record.settings.report_every.max(1))
+            || self.is_finished();
+        let mut report = StepReport {
+            point: Some(CurvePoint {
+                step: metrics.step,
+                loss: metrics.loss,
+                learning_rate: metrics.learning_rate,
+                val_loss: None,
+                elapsed_s: 0.0,
+            }),
+            sample: None,
+            snapshot: None,
+        };
+        if due {
+            if let Some(point) = &mut report.point {
+                point.val_loss = Some(self.trainer.validation_loss().await?);
+            }
+            report.sample = Some(self.sample().await?);
+            report.snapshot = Some(self.snapshot().await?);
+        }
+        if let Some(point) = &mut report.point {
+            point.elapsed_s = elapsed_s();
+        }
+        self.record.apply(&report);
+        Ok(report)
+    }
+
+    async fn sample(&self) -> Result<Sample> {
+        let mut generator = Generator::new(
+            self.model(),
+            self.sample_prompt.clone(),
+            DecodeSettings::default(),
+        )?;
+        for _ in 0..self.record.settings.sample_length {
+            generator.step().await?;
+        }
+        Ok(Sample {
+            step: self.step(),
+            text: self.tokenizer.decode(generator.tokens()),
+        })
+    }
+
+    async fn snapshot(&self) -> Result<AttentionSnapshot> {
+        // The first step's traced pass reads the whole probe: its attention covers every position.
+        let mut generator =
+            Generator::new(self.model(), self.probe.clone(), DecodeSettings::default())?;
+        generator.step().await?;
+        Ok(AttentionSnapshot {
+            step: self.step(),
+            attention: generator.attention(0),
+        })
+    }
+
+    /// The run's checkpoint: weights, tokenizer, training record and (with `optimizer_state`)
+    /// AdamW's moments to resume exactly, in the format the CLI reads. burn serialises optimizer
+    /// state with synchronous reads, which WebGPU in a browser cannot do: there the caller leaves
+    /// it out (a run resumed from such a checkpoint starts its moments afresh).
+    pub async fn checkpoint(&self, optimizer_state: bool) -> Result<Checkpoint> {
+        let record = TrainingRecord {
+            train_config: self.trainer.config.clone(),
+            step: self.step(),
+            corpus: self.record.settings.corpus_name.clone(),
+            validation_loss: self.record.curve.iter().rev().find_map(|p| p.val_loss),
+        };
+        Checkpoint::from_model(
+            &self.model(),
+            &self.model_config,
+            self.tokenizer.clone(),
+            Some(record),
+            optimizer_state
+                .then(|| self.trainer.optimizer_state())
+                .transpose()?,
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::block_on;
+
+    const TEXT: &str = "to be or not to be, that is the question. ";
+
+    fn settings(total_steps: usize) -> RunSettings {
+        RunSettings {
+            model: GptConfig::new(0, 16, 2, 2, 16),
+            train: TrainConfig::new(total_steps)
+                .with_learning_rate(1e-2)
+                .with_warmup_steps(2)
+                .with_batch_size(4)
+                .with_eval_batches(2),
+            report_every: 3,
+            sample_prompt: "to ".into(),
+            sample_length: 5,
+            probe: "that is the question".into(),
+            corpus_name: "test".into(),
+        }
+    }
+
+    fn device() -> Device {
+        Device::flex().autodiff()
+    }
+
+    fn start(total_steps: usize) -> TrainingRun {
+        TrainingRun::start(settings(total_steps), &TEXT.repeat(20), None, &device()).unwrap()
+    }
+
+    #[test]
+    fn reports_every_step_and_observes_periodically() {
+        let mut run = start(7);
+        let first = block_on(run.observe()).unwrap();
+        let attention = &first.snapshot.unwrap().attention;
+        assert_eq!(
+            (attention.n_layer, attention.n_head, attention.size),
+            (2, 2, 16)
+        );
+        assert_eq!(
+            run.record.probe_labels.len(),
+            16,
+            "the probe is cut to the context"
+        );
+        while !run.is_finished() {
+            block_on(run.train_step(|| 0.0)).unwrap();
+        }
+        let record = &run.record;
+        assert_eq!(
+            record.curve.iter().map(|p| p.step).collect::<Vec<_>>(),
+            (1..=7).collect::<Vec<_>>()
+        );
+        let evaluated: Vec<usize> = record
+            .curve
+            .iter()
+            .filter(|p| p.val_loss.is_some())
+            .map(|p| p.step)
+            .collect();
+        assert_eq!(evaluated, [3, 6, 7], "every 3 steps and at the end");
+        assert_eq!(
+            record.samples.iter().map(|s| s.step).collect::<Vec<_>>(),
+            [0, 3, 6, 7]
+        );
+        assert!(
+            record
+                .samples
+                .iter()
+                .all(|s| s.text.starts_with("to ") && s.text.len() == 8)
+        );
+        assert_eq!(record.snapshots.len(), 4);
+        // Attention rows of a trained model are probability distributions over earlier tokens.
+        let last = &record.snapshots[3].attention;
+        let row: f32 = (0..16).map(|k| last.get(1, 1, 15, k)).sum();
+        assert!((row - 1.0).abs() < 1e-4, "{row}");
+        assert_eq!(last.get(0, 0, 2, 3), 0.0, "no attention to the future");
+    }
+
+    #[test]
+    fn a_saved_run_resumes_on_the_same_curve() {
+        // Every run starts from the same weights (seeding is global and tests run in parallel).
+        let base = block_on(start(8).checkpoint(true)).unwrap();
+        let start = |steps| {
+            TrainingRun::start(settings(steps), &TEXT.repeat(20), Some(&base), &device()).unwrap()
+        };
+        let mut straight = start(8);
+        for _ in 0..8 {
+            block_on(straight.train_step(|| 0.0)).unwrap();
+        }
+
+        let mut first = start(8);
+        for _ in 0..5 {
+            block_on(first.train_step(|| 0.0)).unwrap();
+        }
+        // Saved at step 3 (its last evaluation), like the browser saving every report.
+        let mut saved = start(8);
+        for _ in 0..3 {
+            block_on(saved.train_step(|| 0.0)).unwrap();
+        }
+        let bytes = block_on(saved.checkpoint(true))
+            .unwrap()
+            .to_bytes()
+            .unwrap();
+        let json = serde_json::to_string(&first.record).unwrap();
+        let checkpoint = Checkpoint::from_bytes(&bytes).unwrap();
+        let record: RunRecord = serde_json::from_str(&json).unwrap();
+        let mut resumed =
+            TrainingRun::resume(&checkpoint, record, &TEXT.repeat(20), &device()).unwrap();
+        assert_eq!(resumed.step(), 3);
+        assert_eq!(
+            resumed.record.curve.len(),
+            3,
+            "steps after the save are forgotten"
+        );
+        while !resumed.is_finished() {
+            block_on(resumed.train_step(|| 0.0)).unwrap();
+        }
+        for (a, b) in straight.record.curve.iter().zip(&resumed.record.curve) {
+            assert_eq!(a.step, b.step);
+            assert!(
+                (a.loss - b.loss).abs() < 1e-4,
+                "step {}: {} vs {}",
+                a.step,
+                a.loss,
+                b.loss
+            );
+        }
+        assert_eq!(resumed.record.curve.len(), 8);
+    }
+
+    #[test]
+    fn learning_rate_changes_without_resetting() {
+        let mut run = start(50);
+        for _ in 0..4 {
+            block_on(run.train_step(|| 0.0)).unwrap();
+        }
+        run.set_learning_rate(1e-3);
+        let point = block_on(run.train_step(|| 0.0)).unwrap().point.unwrap();
+        assert_eq!(point.step, 5);
+        assert!(point.learning_rate <= 1e-3 && point.learning_rate > 0.0);
+        assert_eq!(run.record.settings.train.learning_rate, 1e-3);
+    }
+
+    #[test]
+    fn refuses_a_corpus_too_short_with_a_message() {
+        let err = TrainingRun::start(settings(5), "hello", None, &device())
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("the corpus has 5 tokens"), "{err}");
+    }
+
+    #[test]
+    fn continuing_needs_the_base_vocabulary() {
+        let run = start(5);
+        let base = block_on(run.checkpoint(true)).unwrap();
+        let err = TrainingRun::start(settings(5), &"XYZ ".repeat(100), Some(&base), &device())
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("start from scratch"), "{err}");
+        let continued =
+            TrainingRun::start(settings(5), &TEXT.repeat(20), Some(&base), &device()).unwrap();
+        assert_eq!(continued.model_config(), &base.config);
+    }
+
+    #[test]
+    fn snapshots_are_thinned_keeping_first_and_last() {
+        let mut record = start(1).record;
+        let attention = AttentionMatrix {
+            n_layer: 1,
+            n_head: 1,
+            size: 1,
+            data: vec![1.0],
+        };
+        for step in 0..500 {
+            record.apply(&StepReport {
+                point: None,
+                sample: None,
+                snapshot: Some(AttentionSnapshot {
+                    step,
+                    attention: attention.clone(),
+                }),
+            });
+        }
+        assert!(record.snapshots.len() <= MAX_SNAPSHOTS);
+        assert_eq!(record.snapshots[0].step, 0);
+        assert_eq!(record.snapshots.last().unwrap().step, 499);
+        assert!(record.snapshots.windows(2).all(|w| w[0].step < w[1].step));
+    }
+
+    #[test]
+    fn throughput_eta_and_smoothing() {
+        let mut record = start(10).record;
+        for step in 1..=4 {
+            record.curve.push(CurvePoint {
+                step,
+                loss: step as f32,
+                learning_rate: 0.0,
+                val_loss: None,
+                elapsed_s: step as f64 * 0.5,
+            });
+        }
+        // 4 sequences × 16 tokens per step, 2 steps per second.
+        assert_eq!(record.tokens_per_second(10), Some(128.0));
+        assert_eq!(record.eta_s(), Some(3.0));
+        let smooth = record.smoothed_loss(0.9);
+        assert!((smooth[0] - 1.0).abs() < 1e-12, "bias-corrected start");
+        assert!(smooth[3] > 1.0 && smooth[3] < 4.0);
+        let csv = record.curve_csv();
+        assert_eq!(csv.lines().next(), Some(CurvePoint::CSV_HEADER));
+        assert_eq!(csv.lines().nth(2), Some("2,2.00000,,0.000000,1.0"));
+    }
+}
