@@ -186,6 +186,14 @@ struct WorkerLink {
     queue: Vec<JsValue>,
 }
 
+impl WorkerLink {
+    /// Sends an encoded message, its bytes transferred.
+    fn post(&self, message: &JsValue) {
+        let transfer = protocol::transfer_list(message);
+        let _ = self.worker.post_message_with_transfer(message, &transfer);
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct TrainState {
     app: AppState,
@@ -287,8 +295,7 @@ impl TrainState {
         self.link.update_value(|link| {
             let Some(link) = link else { return };
             if link.ready {
-                let transfer = protocol::transfer_list(&message);
-                let _ = link.worker.post_message_with_transfer(&message, &transfer);
+                link.post(&message);
             } else {
                 link.queue.push(message);
             }
@@ -300,9 +307,8 @@ impl TrainState {
             Event::Ready => self.link.update_value(|link| {
                 if let Some(link) = link {
                     link.ready = true;
-                    for message in link.queue.drain(..) {
-                        let transfer = protocol::transfer_list(&message);
-                        let _ = link.worker.post_message_with_transfer(&message, &transfer);
+                    for message in std::mem::take(&mut link.queue) {
+                        link.post(&message);
                     }
                 }
             }),

@@ -474,9 +474,16 @@ fn ProbeAttention() -> impl IntoView {
             .record
             .with(|r| r.as_ref().map_or(0, |r| r.snapshots.len()))
     });
+    // (index, step) of the snapshot on screen: the heatmaps redraw when it changes, not at
+    // every training step.
     let shown = Memo::new(move |_| {
         let n = count.get();
-        (n > 0).then(|| train.scrub.get().unwrap_or(n - 1).min(n - 1))
+        let index = train.scrub.get().unwrap_or(n.max(1) - 1).min(n.max(1) - 1);
+        train.record.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.snapshots.get(index))
+                .map(|s| (index, s.step))
+        })
     });
     let selected = RwSignal::new(HeadView::Head { layer: 0, head: 0 });
     let detail = NodeRef::<Canvas>::new();
@@ -487,8 +494,10 @@ fn ProbeAttention() -> impl IntoView {
         let refs = thumbs.clone();
         Effect::new(move |_| {
             app.theme_version.track();
-            let Some(index) = shown.get() else { return };
-            train.record.with(|r| {
+            let Some((index, _)) = shown.get() else {
+                return;
+            };
+            train.record.with_untracked(|r| {
                 let Some(snapshot) = r.as_ref().and_then(|r| r.snapshots.get(index)) else {
                     return;
                 };
@@ -522,10 +531,10 @@ fn ProbeAttention() -> impl IntoView {
     Effect::new(move |_| {
         app.theme_version.track();
         let view = selected.get();
-        let (Some(el), Some(index)) = (detail.get(), shown.get()) else {
+        let (Some(el), Some((index, _))) = (detail.get(), shown.get()) else {
             return;
         };
-        train.record.with(|r| {
+        train.record.with_untracked(|r| {
             let Some(r) = r.as_ref() else { return };
             let Some(snapshot) = r.snapshots.get(index) else {
                 return;
@@ -547,12 +556,6 @@ fn ProbeAttention() -> impl IntoView {
         });
     });
 
-    let step_of = move |index: usize| {
-        train.record.with(|r| {
-            r.as_ref()
-                .and_then(|r| r.snapshots.get(index).map(|s| s.step))
-        })
-    };
     view! {
         <section class="panel attention-panel">
             <h2 title="The attention of every head on a fixed sentence, from the weights being trained. At step 0 the heads attend almost uniformly; as the loss falls they specialise (the previous character, the start of a word, the same letter earlier).">
@@ -561,13 +564,13 @@ fn ProbeAttention() -> impl IntoView {
             {grid}
             <label class="field scrubber" title="Replay the saved snapshots of the grid over training; at the right end it follows the run live.">
                 <span>{move || match (shown.get(), train.scrub.get()) {
-                    (Some(i), None) => format!("step {} (live)", step_of(i).unwrap_or(0)),
-                    (Some(i), Some(_)) => format!("step {}", step_of(i).unwrap_or(0)),
+                    (Some((_, step)), None) => format!("step {step} (live)"),
+                    (Some((_, step)), Some(_)) => format!("step {step}"),
                     _ => "no snapshot yet".into(),
                 }}</span>
                 <input type="range" data-testid="train-scrubber" min="0"
                     max=move || count.get().saturating_sub(1)
-                    prop:value=move || shown.get().unwrap_or(0)
+                    prop:value=move || shown.get().map_or(0, |(index, _)| index)
                     disabled=move || count.get() < 2
                     on:input=move |ev| {
                         let index: usize = event_target_value(&ev).parse().unwrap_or(0);
