@@ -1,4 +1,5 @@
 // Helpers for the Train view's browser tests (CPU and WebGPU).
+import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { openApp } from './harness.mjs';
 
@@ -33,4 +34,35 @@ export async function downloadCurve(page) {
     const [step, loss, val] = line.split(',');
     return { step: Number(step), loss: Number(loss), val: val === '' ? null : Number(val) };
   });
+}
+
+/** Trains the current run to at least `n` steps, pauses, and returns its first `n` points. */
+export async function curveUpTo(page, n, timeout = 300_000) {
+  await waitForStep(page, n, timeout);
+  await page.getByTestId('train-pause').click();
+  await waitForPhase(page, 'paused', timeout);
+  return (await downloadCurve(page)).slice(0, n);
+}
+
+/** The same steps with the same losses (to 1e-4) as `reference`. */
+export function assertSameCurve(curve, reference) {
+  assert.deepEqual(curve.map((p) => p.step), reference.map((p) => p.step));
+  for (const [i, p] of curve.entries()) {
+    assert.ok(Math.abs(p.loss - reference[i].loss) < 1e-4, `step ${p.step}: ${p.loss} vs ${reference[i].loss}`);
+  }
+}
+
+/** Starts a run, reloads the page once it has saved, and accepts the resume offer there.
+ * Returns the step the run was saved at. */
+export async function reloadAndResume(page, steps, timeout = 120_000) {
+  await page.getByTestId('train-start').click();
+  await page.waitForFunction(() => /step \d+/.test(document.querySelector('[data-testid="train-saved"]').textContent), null, { timeout });
+  await page.reload();
+  await page.waitForSelector('[data-testid="resume-offer"]', { timeout });
+  const offer = await page.getByTestId('resume-offer').textContent();
+  const saved = Number(offer.match(new RegExp(`saved at step (\\d+) of ${steps}`))[1]);
+  assert.ok(saved >= 10 && saved % 10 === 0, offer);
+  await page.getByTestId('resume-accept').click();
+  await waitForStep(page, saved, timeout);
+  return saved;
 }

@@ -8,7 +8,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveDist, launchBrowser, screenshot, openApp, step, candidates, repoRoot } from './harness.mjs';
-import { trainPage, setTrainField, trainStep, waitForStep, waitForPhase, downloadCurve } from './train-harness.mjs';
+import {
+  trainPage, setTrainField, trainStep, waitForStep, waitForPhase, downloadCurve, curveUpTo, assertSameCurve, reloadAndResume,
+} from './train-harness.mjs';
 
 let served, browser, page, errors;
 
@@ -28,21 +30,6 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** The first 40 steps of an uninterrupted 300-step run: the reference curve of later tests. */
 let reference;
 const COMPARED = 40;
-
-/** Trains the current run to at least COMPARED steps, pauses, and returns its first COMPARED points. */
-async function curveUpTo(page) {
-  await waitForStep(page, COMPARED, 300_000);
-  await page.getByTestId('train-pause').click();
-  await waitForPhase(page, 'paused');
-  return (await downloadCurve(page)).slice(0, COMPARED);
-}
-
-function assertSameCurve(curve) {
-  assert.deepEqual(curve.map((p) => p.step), reference.map((p) => p.step));
-  for (const [i, p] of curve.entries()) {
-    assert.ok(Math.abs(p.loss - reference[i].loss) < 1e-4, `step ${p.step}: ${p.loss} vs ${reference[i].loss}`);
-  }
-}
 
 test('a tiny model trained from scratch for 60 steps learns', { timeout: 600_000 }, async () => {
   await setTrainField(page, 'train-steps', 60);
@@ -75,7 +62,7 @@ test('a tiny model trained from scratch for 60 steps learns', { timeout: 600_000
 test('pause and resume continue the count and the curve of an uninterrupted run', { timeout: 600_000 }, async () => {
   await setTrainField(page, 'train-steps', 300);
   await page.getByTestId('train-start').click();
-  reference = await curveUpTo(page);
+  reference = await curveUpTo(page, COMPARED);
   assert.equal(reference.length, COMPARED);
 
   await page.getByTestId('train-start').click();
@@ -88,7 +75,7 @@ test('pause and resume continue the count and the curve of an uninterrupted run'
   assert.equal(await trainStep(page), paused, 'nothing trains while paused');
   await page.getByTestId('train-resume').click();
   await waitForStep(page, paused + 1);
-  assertSameCurve(await curveUpTo(page));
+  assertSameCurve(await curveUpTo(page, COMPARED), reference);
 });
 
 test('while training runs, the visualizer still steps', { timeout: 600_000 }, async () => {
@@ -112,18 +99,8 @@ test('while training runs, the visualizer still steps', { timeout: 600_000 }, as
 
 test('a reload mid-run offers to resume, and resuming continues the same curve', { timeout: 600_000 }, async () => {
   await setTrainField(page, 'train-steps', 300);
-  await page.getByTestId('train-start').click();
-  await page.waitForFunction(() => /step \d+/.test(document.querySelector('[data-testid="train-saved"]').textContent), null, { timeout: 120_000 })
-    .catch(async (e) => { await screenshot(page, 'train-debug'); throw e; });
-  await page.reload();
-  await page.waitForSelector('[data-testid="resume-offer"]', { timeout: 60_000 });
-  const offer = await page.getByTestId('resume-offer').textContent();
-  const saved = Number(offer.match(/saved at step (\d+) of 300/)[1]);
-  assert.ok(saved >= 10 && saved % 10 === 0, offer);
-  await page.getByTestId('resume-accept').click();
-  await waitForStep(page, saved);
-  const curve = await curveUpTo(page);
-  assertSameCurve(curve);
+  await reloadAndResume(page, 300);
+  assertSameCurve(await curveUpTo(page, COMPARED), reference);
   await screenshot(page, 'train-resumed-after-reload');
 });
 

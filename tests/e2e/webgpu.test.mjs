@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import {
   serveDist, launchBrowser, screenshot, openApp, step, generatedText, candidates, thumbnailsDrawn, cliGenerate,
 } from './harness.mjs';
-import { trainPage, setTrainField, trainStep, waitForPhase, downloadCurve } from './train-harness.mjs';
+import {
+  trainPage, setTrainField, trainStep, waitForPhase, downloadCurve, curveUpTo, assertSameCurve, reloadAndResume,
+} from './train-harness.mjs';
 
 let served, browser;
 
@@ -52,18 +54,34 @@ test('without ?backend= the page starts on the CPU, times WebGPU too and keeps t
   assert.deepEqual(errors, []);
 });
 
+/** The first 30 steps of the uninterrupted WebGPU run, and its page (reused by the reload test). */
+let reference, trained;
+const COMPARED = 30;
+
 test('the tiny preset trains for 60 steps on WebGPU and learns', { timeout: 900_000 }, async () => {
-  const { page, errors } = await trainPage(browser, served, '?backend=webgpu', { timeout: 300_000 });
+  trained = await trainPage(browser, served, '?backend=webgpu', { timeout: 300_000 });
+  const { page, errors } = trained;
   await setTrainField(page, 'train-steps', 60);
-  await setTrainField(page, 'train-every', 20);
+  await setTrainField(page, 'train-every', 10);
   await page.getByTestId('train-start').click();
   await waitForPhase(page, 'finished', 800_000);
   assert.match(await page.getByTestId('train-phase').getAttribute('title'), /WebGPU/);
   assert.equal(await trainStep(page), 60);
-  const losses = (await downloadCurve(page)).map((p) => p.loss);
+  const curve = await downloadCurve(page);
+  reference = curve.slice(0, COMPARED);
+  const losses = curve.map((p) => p.loss);
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const [first, last] = [mean(losses.slice(0, 10)), mean(losses.slice(-10))];
   assert.ok(last < first && last < Math.log(84), `first 10 ${first}, last 10 ${last}`);
   await screenshot(page, 'train-webgpu-finished');
+  assert.deepEqual(errors, []);
+});
+
+test('a WebGPU run reloaded mid-run resumes exactly (weights and AdamW moments saved)', { timeout: 900_000 }, async () => {
+  const { page, errors } = trained;
+  const saved = await reloadAndResume(page, 60, 600_000);
+  assert.ok(saved < COMPARED, `saved at ${saved}`);
+  assert.match(await page.getByTestId('train-phase').getAttribute('title'), /WebGPU/);
+  assertSameCurve(await curveUpTo(page, COMPARED, 600_000), reference);
   assert.deepEqual(errors, []);
 });

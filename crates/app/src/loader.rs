@@ -26,17 +26,8 @@ impl LoadedCheckpoint {
         self.checkpoint.to_model(device).map_err(|e| e.to_string())
     }
 
-    /// "4 layers × 4 heads, width 128, context 128, 820,000 parameters".
     pub fn summary(&self) -> String {
-        let c = self.config();
-        format!(
-            "{} layers × {} heads, width {}, context {}, {} parameters",
-            c.n_layer,
-            c.n_head,
-            c.d_model,
-            c.context_length,
-            c.num_params()
-        )
+        self.config().summary()
     }
 }
 

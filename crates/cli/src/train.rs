@@ -87,15 +87,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             args.steps
         );
     }
-    println!(
-        "training {} parameters ({} layers × {} heads, width {}, context {}) on {corpus_name}, vocabulary {}",
-        model_config.num_params(),
-        model_config.n_layer,
-        model_config.n_head,
-        model_config.d_model,
-        model_config.context_length,
-        tokenizer.vocab_size()
-    );
+    println!("training {} on {corpus_name}", model_config.summary());
 
     let curve_path = args
         .curve
@@ -198,7 +190,7 @@ fn save(
         config,
         tokenizer.clone(),
         Some(record),
-        Some(trainer.optimizer_state()?),
+        Some(block_on(trainer.optimizer_state())?),
     ))?;
     checkpoint.save(out)?;
     Ok(())

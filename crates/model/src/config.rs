@@ -79,6 +79,19 @@ impl GptConfig {
             + self.d_mlp() * d + d; // mlp c_proj
         self.vocab_size * d + self.context_length * d + self.n_layer * per_layer + 2 * d
     }
+
+    /// "4 layers × 4 heads, width 128, context 128, vocabulary 84, 820000 parameters".
+    pub fn summary(&self) -> String {
+        format!(
+            "{} layers × {} heads, width {}, context {}, vocabulary {}, {} parameters",
+            self.n_layer,
+            self.n_head,
+            self.d_model,
+            self.context_length,
+            self.vocab_size,
+            self.num_params()
+        )
+    }
 }
 
 /// Named sizes for training: the CLI's `--preset` and the browser's size picker.

@@ -389,11 +389,9 @@ impl TrainingRun {
         })
     }
 
-    /// The run's checkpoint: weights, tokenizer, training record and (with `optimizer_state`)
-    /// AdamW's moments to resume exactly, in the format the CLI reads. burn serialises optimizer
-    /// state with synchronous reads, which WebGPU in a browser cannot do: there the caller leaves
-    /// it out (a run resumed from such a checkpoint starts its moments afresh).
-    pub async fn checkpoint(&self, optimizer_state: bool) -> Result<Checkpoint> {
+    /// The run's checkpoint: weights, tokenizer, training record and AdamW's moments (to resume
+    /// exactly), in the format the CLI reads. Every read is asynchronous, so it works on WebGPU.
+    pub async fn checkpoint(&self) -> Result<Checkpoint> {
         let record = TrainingRecord {
             train_config: self.trainer.config.clone(),
             step: self.step(),
@@ -405,9 +403,7 @@ impl TrainingRun {
             &self.model_config,
             self.tokenizer.clone(),
             Some(record),
-            optimizer_state
-                .then(|| self.trainer.optimizer_state())
-                .transpose()?,
+            Some(self.trainer.optimizer_state().await?),
         )
         .await
     }
@@ -494,7 +490,7 @@ mod tests {
     #[test]
     fn a_saved_run_resumes_on_the_same_curve() {
         // Every run starts from the same weights (seeding is global and tests run in parallel).
-        let base = block_on(start(8).checkpoint(true)).unwrap();
+        let base = block_on(start(8).checkpoint()).unwrap();
         let start = |steps| {
             TrainingRun::start(settings(steps), &TEXT.repeat(20), Some(&base), &device()).unwrap()
         };
@@ -512,10 +508,7 @@ mod tests {
         for _ in 0..3 {
             block_on(saved.train_step(|| 0.0)).unwrap();
         }
-        let bytes = block_on(saved.checkpoint(true))
-            .unwrap()
-            .to_bytes()
-            .unwrap();
+        let bytes = block_on(saved.checkpoint()).unwrap().to_bytes().unwrap();
         let json = serde_json::to_string(&first.record).unwrap();
         let checkpoint = Checkpoint::from_bytes(&bytes).unwrap();
         let record: RunRecord = serde_json::from_str(&json).unwrap();
@@ -567,7 +560,7 @@ mod tests {
     #[test]
     fn continuing_needs_the_base_vocabulary() {
         let run = start(5);
-        let base = block_on(run.checkpoint(true)).unwrap();
+        let base = block_on(run.checkpoint()).unwrap();
         let err = TrainingRun::start(settings(5), &"XYZ ".repeat(100), Some(&base), &device())
             .err()
             .unwrap();

@@ -160,11 +160,20 @@ impl Trainer {
         self.model.valid()
     }
 
-    pub fn optimizer_state(&self) -> Result<Vec<u8>> {
-        self.optimizer
+    /// AdamW's state as burnpack bytes, read asynchronously (WebGPU has no synchronous reads;
+    /// the vendored burn-optim adds `to_record_async`).
+    pub async fn optimizer_state(&self) -> Result<Vec<u8>> {
+        let failed =
+            |e: &dyn std::fmt::Debug| GlassboxError::Checkpoint(format!("optimizer state: {e:?}"));
+        let record = self
+            .optimizer
+            .to_record_async()
+            .await
+            .map_err(|e| failed(&e))?;
+        record
             .into_bytes()
             .map(|b| b.to_vec())
-            .map_err(|e| GlassboxError::Checkpoint(format!("optimizer state: {e:?}")))
+            .map_err(|e| failed(&e))
     }
 
     /// One optimizer step. A non-finite or exploding loss restores the weights of the last good
@@ -295,8 +304,12 @@ mod tests {
             &Device::flex().autodiff(),
         )
         .unwrap();
+        let state = block_on(first.optimizer_state()).unwrap();
+        // The patched asynchronous record must be the one burn's derived (synchronous) flatten
+        // writes: same leaves, names and order.
+        assert_eq!(state, first.optimizer.into_bytes().unwrap().to_vec());
         let mut resumed = Trainer::new(model, first.corpus.clone(), first.config.clone())
-            .resume_at(3, Some(first.optimizer_state().unwrap()))
+            .resume_at(3, Some(state))
             .unwrap();
         for expected in &losses[3..] {
             let got = block_on(resumed.train_step()).unwrap().loss;

@@ -136,16 +136,7 @@ impl Worker {
         if run.record.curve.is_empty() {
             run.observe().await.map_err(|e| e.to_string())?;
         }
-        let c = run.model_config();
-        let summary = format!(
-            "{} layers × {} heads, width {}, context {}, vocabulary {}, {} parameters",
-            c.n_layer,
-            c.n_head,
-            c.d_model,
-            c.context_length,
-            c.vocab_size,
-            c.num_params()
-        );
+        let summary = run.model_config().summary();
         self.elapsed_s = run.record.elapsed_s();
         post(
             &Event::Started {
@@ -163,11 +154,7 @@ impl Worker {
 
     async fn checkpoint_bytes(&self) -> Result<Vec<u8>, String> {
         let run = self.run.as_ref().ok_or("no training run yet")?;
-        let readable_optimizer = self.backend != Some(Backend::WebGpu);
-        let checkpoint = run
-            .checkpoint(readable_optimizer)
-            .await
-            .map_err(|e| e.to_string())?;
+        let checkpoint = run.checkpoint().await.map_err(|e| e.to_string())?;
         checkpoint.to_bytes().map_err(|e| e.to_string())
     }
 

@@ -5,7 +5,11 @@ use burn::config::Config;
 use burn::tensor::Device;
 use burn::tensor::Tensor;
 
-use super::{AdaptiveMomentumState, Optimizer, module_optimizer::ModuleOptimizer};
+use super::{
+    AdaptiveMomentumState, Optimizer, StateFuture, StateSink, join_path,
+    module_optimizer::ModuleOptimizer,
+};
+use alloc::boxed::Box;
 use crate::{LearningRate, grad_clipping::GradientClippingConfig};
 
 #[cfg(not(feature = "std"))]
@@ -109,6 +113,25 @@ impl Optimizer for AdamW {
     fn to_device<const D: usize>(mut state: Self::State<D>, device: &Device) -> Self::State<D> {
         state.momentum = state.momentum.to_device(device);
         state
+    }
+
+    /// Glassbox patch: the derived flatten's leaves, in its order, read asynchronously.
+    fn state_flatten_async<'a, const D: usize>(
+        state: &'a Self::State<D>,
+        prefix: &'a str,
+    ) -> StateFuture<'a> {
+        Box::pin(async move {
+            let momentum = &state.momentum;
+            let path = join_path(prefix, "momentum");
+            let mut sink = StateSink::default();
+            sink.push_scalar(&path, "time", burn_pack::Scalar::from(momentum.time));
+            sink.push_tensor(&path, "moment_1", momentum.moment_1.to_data_async().await?);
+            sink.push_tensor(&path, "moment_2", momentum.moment_2.to_data_async().await?);
+            if let Some(max_moment_2) = &momentum.max_moment_2 {
+                sink.push_tensor(&path, "max_moment_2", max_moment_2.to_data_async().await?);
+            }
+            Ok(sink)
+        })
     }
 }
 

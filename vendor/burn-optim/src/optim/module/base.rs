@@ -1,5 +1,8 @@
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::any::Any;
+use core::future::Future;
+use core::pin::Pin;
 
 use crate::{RecordState, StateSink, StateSource};
 use burn_core as burn;
@@ -37,7 +40,26 @@ pub trait Optimizer: Send + Sync + Clone + 'static {
     /// This function will be called accordingly to have the state on the same device as the
     /// gradient and the tensor when the [step](Optimizer::step) function is called.
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D>;
+
+    /// What [`RecordState::state_flatten`] records, with the tensors read asynchronously.
+    ///
+    /// Glassbox patch: WebGPU in a browser has no synchronous reads, so the derived flatten panics
+    /// there. The default flattens synchronously; [`AdamW`](crate::AdamW) overrides it.
+    fn state_flatten_async<'a, const D: usize>(
+        state: &'a Self::State<D>,
+        prefix: &'a str,
+    ) -> StateFuture<'a> {
+        Box::pin(async move {
+            let mut sink = StateSink::default();
+            state.state_flatten(prefix, &mut sink);
+            Ok(sink)
+        })
+    }
 }
+
+/// A state's flattened tensors and scalars, read asynchronously (Glassbox patch).
+pub type StateFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<StateSink, burn_std::ExecutionError>> + Send + 'a>>;
 
 /// A type-erased optimizer state for a single parameter.
 ///
@@ -147,6 +169,9 @@ pub trait DynOptimizer: Send + Sync {
     /// Decompose a state into named tensors and scalars under `prefix`.
     fn state_flatten(&self, prefix: &str, state: &DynState, out: &mut StateSink);
 
+    /// [`state_flatten`](Self::state_flatten) with asynchronous tensor reads (Glassbox patch).
+    fn state_flatten_async<'a>(&'a self, prefix: &'a str, state: &'a DynState) -> StateFuture<'a>;
+
     /// Rebuild a state of the given `rank` from named tensors and scalars under `prefix`.
     ///
     /// Returns `None` when the record does not contain a reconstructable state for this parameter
@@ -192,6 +217,12 @@ impl<O: Optimizer> DynOptimizer for O {
     fn state_flatten(&self, prefix: &str, state: &DynState, out: &mut StateSink) {
         dispatch_rank!(state.rank(), D => {
             RecordState::state_flatten(state.downcast_ref::<O::State<D>>(), prefix, out);
+        })
+    }
+
+    fn state_flatten_async<'a>(&'a self, prefix: &'a str, state: &'a DynState) -> StateFuture<'a> {
+        dispatch_rank!(state.rank(), D => {
+            O::state_flatten_async::<D>(state.downcast_ref::<O::State<D>>(), prefix)
         })
     }
 

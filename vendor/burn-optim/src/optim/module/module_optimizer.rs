@@ -197,16 +197,44 @@ impl ModuleOptimizer {
 
     /// Decompose the optimizer state into a serializable [`OptimizerRecord`].
     pub fn to_record(&self) -> OptimizerRecord {
+        self.record_from_sinks(self.param_context.iter().map(|(id, param_state)| {
+            let mut sink = StateSink::default();
+            param_state
+                .optim
+                .state_flatten(&id.val().to_string(), &param_state.state, &mut sink);
+            (id, sink)
+        }))
+    }
+
+    /// [`to_record`](Self::to_record) with the state tensors read asynchronously.
+    ///
+    /// Glassbox patch: WebGPU in a browser has no synchronous reads (see
+    /// [`Optimizer::state_flatten_async`](crate::Optimizer::state_flatten_async)).
+    pub async fn to_record_async(&self) -> Result<OptimizerRecord, burn_std::ExecutionError> {
+        let mut sinks = Vec::with_capacity(self.param_context.len());
+        for (id, param_state) in self.param_context.iter() {
+            let prefix = id.val().to_string();
+            let sink = param_state
+                .optim
+                .state_flatten_async(&prefix, &param_state.state)
+                .await?;
+            sinks.push((id, sink));
+        }
+        Ok(self.record_from_sinks(sinks))
+    }
+
+    /// Assemble a record from each parameter's flattened state.
+    fn record_from_sinks<'a>(
+        &self,
+        sinks: impl IntoIterator<Item = (&'a ParamId, StateSink)>,
+    ) -> OptimizerRecord {
         let mut tensors = Vec::new();
         let mut scalars = BTreeMap::new();
         let mut paths = BTreeMap::new();
 
-        for (id, param_state) in self.param_context.iter() {
+        for (id, sink) in sinks {
+            let param_state = &self.param_context[id];
             let prefix = id.val().to_string();
-            let mut sink = StateSink::default();
-            param_state
-                .optim
-                .state_flatten(&prefix, &param_state.state, &mut sink);
 
             // Persist the parameter rank explicitly so the state can be reconstructed even when it
             // carries no tensors, and without inferring the rank from tensor shapes.
