@@ -135,7 +135,7 @@ impl Gpt {
         &self,
         tokens: Tensor<2, Int>,
         options: &ForwardOptions,
-        mut cache: Option<&mut KvCache>,
+        cache: Option<&mut KvCache>,
     ) -> ForwardOutput {
         let [_, n_new] = tokens.dims();
         let device = tokens.device();
@@ -180,7 +180,7 @@ impl Gpt {
                 trace.residual.push(x.clone());
             }
         }
-        if let Some(cache) = cache.as_deref_mut() {
+        if let Some(cache) = cache {
             cache.layers = new_kv;
         }
 
