@@ -10,7 +10,7 @@ use crate::source;
 
 #[derive(Args)]
 pub struct EvalArgs {
-    /// Checkpoint to evaluate [default: the shipped model]
+    /// Checkpoint file or Hugging Face GPT-2 folder to evaluate [default: the shipped model]
     #[arg(long)]
     model: Option<PathBuf>,
     /// Text files; the last 10% is the validation split [default: the shipped corpus]

@@ -10,7 +10,7 @@ use crate::source;
 
 #[derive(Args)]
 pub struct GenerateArgs {
-    /// Checkpoint [default: the shipped model]
+    /// Checkpoint file or Hugging Face GPT-2 folder [default: the shipped model]
     #[arg(long)]
     model: Option<PathBuf>,
     #[arg(long)]
@@ -62,6 +62,7 @@ pub fn run(args: GenerateArgs) -> Result<()> {
     let context = model.context_length();
     let mut generator = Generator::new(model, prompt.clone(), settings.clone())?;
     generator.max_new_tokens = args.max_new;
+    generator.end_of_text = tokenizer.end_of_text();
     if prompt.len() > context {
         eprintln!(
             "note: the prompt has {} tokens, more than the model's context of {context}: the model sees the last {context}",
@@ -102,8 +103,12 @@ pub fn run(args: GenerateArgs) -> Result<()> {
                 candidates.join(" | ")
             );
         } else if !args.json && settings.strategy != Strategy::Beam {
-            print!("{}", tokenizer.token_text(step.chosen));
-            printed += 1;
+            // Decode the whole continuation: a BPE token can hold part of a UTF-8 character.
+            let text = tokenizer.decode(generator.generated());
+            if !text.ends_with(char::REPLACEMENT_CHARACTER) && text.len() > printed {
+                print!("{}", text.get(printed..).unwrap_or_default());
+                printed = text.len();
+            }
         }
     }
     let (new_ids, score) = match generator.best_beam() {
@@ -120,7 +125,7 @@ pub fn run(args: GenerateArgs) -> Result<()> {
     } else if args.explain || printed == 0 {
         println!("{}{new_text}", args.prompt);
     } else {
-        println!();
+        println!("{}", new_text.get(printed..).unwrap_or_default());
     }
     Ok(())
 }

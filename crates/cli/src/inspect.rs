@@ -4,12 +4,13 @@ use anyhow::Result;
 use clap::Args;
 use glassbox_model::inspect::inspect;
 use glassbox_model::trace::block_on;
+use glassbox_model::{DecodeSettings, Distribution, Strategy};
 
 use crate::source;
 
 #[derive(Args)]
 pub struct InspectArgs {
-    /// Checkpoint [default: the shipped model]
+    /// Checkpoint file or Hugging Face GPT-2 folder [default: the shipped model]
     #[arg(long)]
     model: Option<PathBuf>,
     #[arg(long)]
@@ -17,6 +18,15 @@ pub struct InspectArgs {
     /// Print the whole trace as one JSON object (field names of the reference fixtures)
     #[arg(long)]
     json: bool,
+    /// With --json: also `filtered_probs`, the next-token distribution after this temperature…
+    #[arg(long)]
+    temperature: Option<f32>,
+    /// …top-k (0 = off)…
+    #[arg(long)]
+    top_k: Option<usize>,
+    /// …and top-p (1 = off), applied in that order as `transformers` does
+    #[arg(long)]
+    top_p: Option<f32>,
 }
 
 pub fn run(args: InspectArgs) -> Result<()> {
@@ -34,7 +44,21 @@ pub fn run(args: InspectArgs) -> Result<()> {
     }
     let inspection = block_on(inspect(&model, &checkpoint.tokenizer, &ids))?;
     if args.json {
-        println!("{}", serde_json::to_string(&inspection)?);
+        let mut out = serde_json::to_value(&inspection)?;
+        if args.temperature.is_some() || args.top_k.is_some() || args.top_p.is_some() {
+            let defaults = DecodeSettings::default();
+            let settings = DecodeSettings {
+                strategy: Strategy::Sample,
+                temperature: args.temperature.unwrap_or(defaults.temperature),
+                top_k: args.top_k.unwrap_or(defaults.top_k),
+                top_p: args.top_p.unwrap_or(defaults.top_p),
+                ..defaults
+            };
+            settings.validate().map_err(anyhow::Error::msg)?;
+            let filtered = Distribution::new(&inspection.last_logits, &settings).nonzero();
+            out["filtered_probs"] = serde_json::json!(filtered);
+        }
+        println!("{out}");
         return Ok(());
     }
     println!(

@@ -23,9 +23,13 @@ pub fn device() -> Device {
     Device::flex()
 }
 
+/// A Glassbox checkpoint file, or a Hugging Face GPT-2 folder.
 pub fn load_checkpoint(path: &Path) -> Result<Checkpoint> {
     if !path.exists() {
-        bail!("model file {} does not exist", path.display());
+        bail!("model {} does not exist", path.display());
+    }
+    if path.is_dir() {
+        return Ok(glassbox_model::hf::load_folder(path)?);
     }
     Ok(Checkpoint::load(path)?)
 }

@@ -92,13 +92,79 @@ impl ModuleVisitor for ParamCollector {
     }
 }
 
-/// Replaces every float parameter with the tensor of the same name, recording what is wrong.
+/// Every weight a model of `config` has, by Hugging Face name, with its shape (Conv1D weights are
+/// `[in, out]`; the LM head is tied to `wte` and not stored).
+pub fn weight_shapes(config: &GptConfig) -> BTreeMap<String, Vec<usize>> {
+    let (d, mlp) = (config.d_model, config.d_mlp());
+    let mut shapes = BTreeMap::from([
+        (format!("{PREFIX}wte.weight"), vec![config.vocab_size, d]),
+        (
+            format!("{PREFIX}wpe.weight"),
+            vec![config.context_length, d],
+        ),
+        (format!("{PREFIX}ln_f.weight"), vec![d]),
+        (format!("{PREFIX}ln_f.bias"), vec![d]),
+    ]);
+    for layer in 0..config.n_layer {
+        for (name, shape) in [
+            ("ln_1.weight", vec![d]),
+            ("ln_1.bias", vec![d]),
+            ("attn.c_attn.weight", vec![d, 3 * d]),
+            ("attn.c_attn.bias", vec![3 * d]),
+            ("attn.c_proj.weight", vec![d, d]),
+            ("attn.c_proj.bias", vec![d]),
+            ("ln_2.weight", vec![d]),
+            ("ln_2.bias", vec![d]),
+            ("mlp.c_fc.weight", vec![d, mlp]),
+            ("mlp.c_fc.bias", vec![mlp]),
+            ("mlp.c_proj.weight", vec![mlp, d]),
+            ("mlp.c_proj.bias", vec![d]),
+        ] {
+            shapes.insert(format!("{PREFIX}h.{layer}.{name}"), shape);
+        }
+    }
+    shapes
+}
+
+/// Every expected tensor present with its shape, and nothing else (a stored, tied `lm_head.weight`
+/// is allowed). Names the first tensors at fault.
+pub fn check_weights(config: &GptConfig, weights: &Weights) -> Result<()> {
+    let expected = weight_shapes(config);
+    let mut errors: Vec<String> = expected
+        .iter()
+        .filter_map(|(name, shape)| match weights.get(name) {
+            None => Some(format!(
+                "missing tensor `{name}` (expected shape {shape:?})"
+            )),
+            Some(w) if &w.shape != shape => Some(format!(
+                "tensor `{name}` has shape {:?}, expected {shape:?}",
+                w.shape
+            )),
+            Some(_) => None,
+        })
+        .collect();
+    if let Some(name) = weights
+        .keys()
+        .find(|k| !expected.contains_key(*k) && k.as_str() != "lm_head.weight")
+    {
+        errors.push(format!("unexpected tensor `{name}` for this configuration"));
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let more = errors.len().saturating_sub(3);
+    errors.truncate(3);
+    if more > 0 {
+        errors.push(format!("and {more} more"));
+    }
+    Err(corrupt(errors.join("; ")))
+}
+
+/// Replaces every float parameter with the tensor of the same name (checked by `check_weights`).
 struct ParamLoader<'a> {
     path: Vec<String>,
     weights: &'a Weights,
     ids: &'a BTreeMap<String, u64>,
-    used: Vec<String>,
-    errors: Vec<String>,
 }
 
 impl ModuleMapper for ParamLoader<'_> {
@@ -110,25 +176,11 @@ impl ModuleMapper for ParamLoader<'_> {
     }
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let name = format!("{PREFIX}{}", self.path.join("."));
-        let expected = param.val().dims().to_vec();
-        let Some(weight) = self.weights.get(&name) else {
-            self.errors.push(format!(
-                "missing tensor `{name}` (expected shape {expected:?})"
-            ));
-            return param;
-        };
-        if weight.shape != expected {
-            self.errors.push(format!(
-                "tensor `{name}` has shape {:?}, expected {expected:?}",
-                weight.shape
-            ));
-            return param;
-        }
-        self.used.push(name.clone());
+        let weight = &self.weights[&name];
         let (id, old, mapper) = param.consume();
         let id = self.ids.get(&name).map_or(id, |&v| ParamId::from(v));
         let tensor = Tensor::<D>::from_data(
-            TensorData::new(weight.data.clone(), expected),
+            TensorData::new(weight.data.clone(), weight.shape.clone()),
             &old.device(),
         );
         let tensor = tensor.set_require_grad(old.is_require_grad());
@@ -145,28 +197,13 @@ pub fn model_from_weights(
     device: &Device,
 ) -> Result<Gpt> {
     config.validate().map_err(GlassboxError::Config)?;
+    check_weights(config, weights)?;
     let mut loader = ParamLoader {
         path: Vec::new(),
         weights,
         ids,
-        used: Vec::new(),
-        errors: Vec::new(),
     };
-    let model = config.init(device).map(&mut loader);
-    let unexpected: Vec<&String> = weights
-        .keys()
-        .filter(|k| !loader.used.contains(k) && k.as_str() != "lm_head.weight")
-        .collect();
-    if let Some(name) = unexpected.first().filter(|_| loader.errors.is_empty()) {
-        loader
-            .errors
-            .push(format!("unexpected tensor `{name}` for this configuration"));
-    }
-    if loader.errors.is_empty() {
-        Ok(model)
-    } else {
-        Err(corrupt(loader.errors.join("; ")))
-    }
+    Ok(config.init(device).map(&mut loader))
 }
 
 /// Reads a model's weights back to the CPU (asynchronously: WebGPU has no synchronous reads).
@@ -266,6 +303,11 @@ impl Checkpoint {
             param_ids,
             optimizer_state,
         })
+    }
+
+    /// `check_weights` for this checkpoint's config: what can be refused before any tensor exists.
+    pub fn check_weight_shapes(&self) -> Result<()> {
+        check_weights(&self.config, &self.weights)
     }
 
     pub fn to_model(&self, device: &Device) -> Result<Gpt> {
@@ -454,5 +496,21 @@ mod tests {
             err.contains("missing tensor `transformer.wpe.weight`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn weight_shapes_are_the_models_parameters() {
+        let (model, checkpoint) = checkpoint();
+        let mut collector = ParamCollector {
+            path: Vec::new(),
+            found: Vec::new(),
+        };
+        model.visit(&mut collector);
+        let visited: BTreeMap<String, Vec<usize>> = collector
+            .found
+            .into_iter()
+            .map(|(name, _, shape, _)| (name, shape))
+            .collect();
+        assert_eq!(visited, weight_shapes(&checkpoint.config));
     }
 }

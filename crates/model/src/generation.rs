@@ -54,6 +54,8 @@ pub struct Generator {
     pub max_new_tokens: usize,
     /// Reuse keys/values of earlier positions (off: recompute the window every step).
     pub use_cache: bool,
+    /// Generation ends after this token (GPT-2's `<|endoftext|>`), as `transformers`' `eos_token_id`.
+    pub end_of_text: Option<u32>,
 }
 
 impl Generator {
@@ -73,6 +75,7 @@ impl Generator {
             cache_start: 0,
             max_new_tokens: usize::MAX,
             use_cache: true,
+            end_of_text: None,
         })
     }
 
@@ -104,9 +107,14 @@ impl Generator {
             .saturating_sub(self.model.context_length())
     }
 
-    /// Whether beam search has finished (greedy and sampling never finish on their own).
+    /// Whether beam search has finished, or greedy/sampling produced the end-of-text token.
     pub fn is_done(&self) -> bool {
-        self.beam_state().is_some_and(BeamSearch::is_done)
+        match self.beam_state() {
+            Some(search) => search.is_done(),
+            None => {
+                self.end_of_text.is_some() && self.generated().last() == self.end_of_text.as_ref()
+            }
+        }
     }
 
     fn beam_state(&self) -> Option<&BeamSearch> {
@@ -205,7 +213,7 @@ impl Generator {
                 self.settings.beam_width,
                 self.max_new_tokens,
                 self.settings.length_penalty,
-                None,
+                self.end_of_text,
             ),
         };
         let context = self.model.context_length();

@@ -78,7 +78,7 @@ pub async fn inspect(model: &Gpt, tokenizer: &Tokenizer, ids: &[u32]) -> Result<
 
     Ok(Inspection {
         input_ids: ids.to_vec(),
-        tokens: ids.iter().map(|&id| tokenizer.token_text(id)).collect(),
+        tokens: ids.iter().map(|&id| tokenizer.token_piece(id)).collect(),
         last_logits: rows[n - 1].to_vec(),
         topk,
         attentions,

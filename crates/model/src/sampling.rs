@@ -80,17 +80,21 @@ impl DecodeSettings {
     }
 }
 
-/// Numerically stable softmax in f32 (as PyTorch computes it); `-inf` logits get probability 0.
+/// Numerically stable softmax, f32 values with an f64 normaliser (see `log_softmax`); `-inf`
+/// logits get probability 0.
 pub fn softmax(logits: &[f32]) -> Vec<f32> {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let exps: Vec<f32> = logits.iter().map(|&l| (l - max).exp()).collect();
-    let sum: f32 = exps.iter().sum();
-    exps.into_iter().map(|e| e / sum).collect()
+    let sum: f64 = exps.iter().map(|&e| e as f64).sum();
+    exps.into_iter().map(|e| (e as f64 / sum) as f32).collect()
 }
 
+/// Log-probabilities; the normaliser is summed in f64 (a plain f32 sum over GPT-2's 50,257 tokens
+/// drifts by ~1e-4, more than `transformers`' pairwise-summed float32 result).
 pub fn log_softmax(logits: &[f32]) -> Vec<f32> {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let log_sum = logits.iter().map(|&l| (l - max).exp()).sum::<f32>().ln();
+    let sum: f64 = logits.iter().map(|&l| ((l - max) as f64).exp()).sum();
+    let log_sum = sum.ln() as f32;
     logits.iter().map(|&l| l - max - log_sum).collect()
 }
 
@@ -233,6 +237,15 @@ impl Distribution {
         (0..self.probs.len())
             .filter(|&i| !self.is_excluded(i))
             .count()
+    }
+
+    /// Every token sampling can draw, as `(id, prob)`: most likely first, ties by id.
+    pub fn nonzero(&self) -> Vec<(u32, f32)> {
+        ranked(&self.probs)
+            .into_iter()
+            .filter(|&id| self.probs[id] > 0.0)
+            .map(|id| (id as u32, self.probs[id]))
+            .collect()
     }
 
     /// The `n` most likely tokens under the raw distribution.

@@ -1,10 +1,11 @@
-//! Text ↔ token ids. A closed enum so a checkpoint can say which tokenizer it carries; GPT-2's
-//! byte-level BPE joins the character tokenizer as a second variant.
+//! Text ↔ token ids. A closed enum so a checkpoint can say which tokenizer it carries: characters
+//! (the models trained here) or GPT-2's byte-level BPE (imported models, see `bpe`).
 
 use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use crate::bpe::BpeTokenizer;
 use crate::error::{GlassboxError, Result};
 
 /// Character-level: one token per distinct character of the training corpus.
@@ -96,12 +97,14 @@ impl CharTokenizer {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Tokenizer {
     Char(CharTokenizer),
+    Gpt2Bpe(BpeTokenizer),
 }
 
 impl Tokenizer {
     pub fn vocab_size(&self) -> usize {
         match self {
             Tokenizer::Char(t) => t.vocab_size(),
+            Tokenizer::Gpt2Bpe(t) => t.vocab_size(),
         }
     }
 
@@ -112,24 +115,58 @@ impl Tokenizer {
         }
         match self {
             Tokenizer::Char(t) => t.encode(text),
+            Tokenizer::Gpt2Bpe(t) => t.encode(text),
         }
     }
 
     pub fn decode(&self, ids: &[u32]) -> String {
         match self {
             Tokenizer::Char(t) => t.decode(ids),
+            Tokenizer::Gpt2Bpe(t) => t.decode(ids),
         }
     }
 
-    /// The token's text as stored in the vocabulary.
+    /// The token that ends a text, where the vocabulary has one (GPT-2's `<|endoftext|>`).
+    pub fn end_of_text(&self) -> Option<u32> {
+        match self {
+            Tokenizer::Char(_) => None,
+            Tokenizer::Gpt2Bpe(t) => t.end_of_text(),
+        }
+    }
+
+    /// The token's text (a BPE token that is part of a UTF-8 character decodes to U+FFFD).
     pub fn token_text(&self, id: u32) -> String {
         self.decode(&[id])
     }
 
-    /// The token's text with whitespace made visible, for labels in a UI or a terminal.
-    pub fn token_label(&self, id: u32) -> String {
-        visible_whitespace(&self.token_text(id))
+    /// The token as its vocabulary writes it (GPT-2: `Ġ` for a space byte, `Ċ` for a newline).
+    pub fn token_piece(&self, id: u32) -> String {
+        match self {
+            Tokenizer::Char(t) => t.decode(&[id]),
+            Tokenizer::Gpt2Bpe(t) => t.piece(id).unwrap_or_default().to_string(),
+        }
     }
+
+    /// The token for a label in a UI or a terminal: whitespace made visible, and bytes that are only
+    /// part of a UTF-8 character written as `\xNN`.
+    pub fn token_label(&self, id: u32) -> String {
+        match self {
+            Tokenizer::Char(t) => visible_whitespace(&t.decode(&[id])),
+            Tokenizer::Gpt2Bpe(t) => readable_bytes(&t.token_bytes(id)),
+        }
+    }
+}
+
+/// Valid UTF-8 as text (whitespace made visible), every other byte as `\xNN`.
+pub fn readable_bytes(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&visible_whitespace(chunk.valid()));
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// Shows spaces, newlines and tabs as visible symbols.
@@ -187,7 +224,10 @@ mod tests {
     }
 
     #[test]
-    fn labels_show_whitespace() {
+    fn labels_show_whitespace_and_partial_characters() {
         assert_eq!(visible_whitespace("a b\n"), "a␣b↵");
+        // "é" is C3 A9: a token holding only its first byte shows the byte.
+        assert_eq!(readable_bytes(b" caf\xC3"), "␣caf\\xC3");
+        assert_eq!(readable_bytes("é".as_bytes()), "é");
     }
 }
