@@ -250,3 +250,190 @@ pub fn load_folder(dir: &std::path::Path) -> Result<Checkpoint> {
         merges_txt: &merges_txt,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashMap};
+
+    use burn::tensor::Device;
+    use safetensors::tensor::{Dtype, TensorView};
+
+    use super::*;
+    use crate::checkpoint::read_weights;
+    use crate::trace::block_on;
+
+    /// A byte-level vocabulary of 257 tokens: the 256 bytes (as GPT-2 writes them) and "he".
+    fn vocab_and_merges() -> (String, String) {
+        let gpt2 = BpeTokenizer::from_files(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../tests/fixtures/gpt2-tiny/vocab.json"
+            ))
+            .unwrap(),
+            "",
+        )
+        .unwrap();
+        let mut vocab: BTreeMap<String, u32> = (0..256)
+            .map(|id| (gpt2.piece(id).unwrap().to_string(), id))
+            .collect();
+        vocab.insert("he".into(), 256);
+        (
+            serde_json::to_string(&vocab).unwrap(),
+            "#version: 0.2\nh e\n".into(),
+        )
+    }
+
+    fn config_json(n_head: usize, n_positions: usize) -> String {
+        format!(
+            r#"{{"model_type": "gpt2", "vocab_size": 257, "n_positions": {n_positions}, "n_embd": 8,
+                "n_layer": 1, "n_head": {n_head}, "n_inner": null, "activation_function": "gelu_new",
+                "layer_norm_epsilon": 1e-5}}"#
+        )
+    }
+
+    /// Weights of a random model shaped by `config_json(2, n_positions)`, as `dtype`, without the
+    /// `transformer.` prefix (as the bare `GPT2Model` saves them) plus an old mask buffer.
+    fn safetensors(n_positions: usize, dtype: Dtype) -> (Vec<u8>, Weights) {
+        let config = GptConfig::new(257, n_positions, 1, 2, 8);
+        let (weights, _) = block_on(read_weights(&config.init(&Device::flex()))).unwrap();
+        let encode = |data: &[f32]| -> Vec<u8> {
+            match dtype {
+                Dtype::F16 => data
+                    .iter()
+                    .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())
+                    .collect(),
+                _ => data.iter().flat_map(|&v| v.to_le_bytes()).collect(),
+            }
+        };
+        let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = weights
+            .iter()
+            .map(|(name, w)| {
+                (
+                    name.trim_start_matches("transformer.").to_string(),
+                    w.shape.clone(),
+                    encode(&w.data),
+                )
+            })
+            .collect();
+        buffers.push((
+            "h.0.attn.bias".into(),
+            vec![1, 1, 2, 2],
+            encode(&[1.0, 0.0, 1.0, 1.0]),
+        ));
+        let views: Vec<(String, TensorView)> = buffers
+            .iter()
+            .map(|(name, shape, bytes)| {
+                (
+                    name.clone(),
+                    TensorView::new(dtype, shape.clone(), bytes).unwrap(),
+                )
+            })
+            .collect();
+        (
+            safetensors::serialize(views, None::<HashMap<String, String>>).unwrap(),
+            weights,
+        )
+    }
+
+    fn open(config: &str, weights: &[u8], merges: Option<&str>) -> Result<Checkpoint> {
+        let (vocab, good_merges) = vocab_and_merges();
+        from_files(&Gpt2Files {
+            config_json: config,
+            safetensors: weights,
+            vocab_json: &vocab,
+            merges_txt: merges.unwrap_or(&good_merges),
+        })
+    }
+
+    fn error(result: Result<Checkpoint>) -> String {
+        result.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_folder_opens_with_its_tokenizer_in_f32_and_f16() {
+        let (bytes, weights) = safetensors(16, Dtype::F32);
+        let checkpoint = open(&config_json(2, 16), &bytes, None).unwrap();
+        assert_eq!(
+            checkpoint.weights, weights,
+            "prefix added, mask buffer dropped"
+        );
+        assert_eq!(checkpoint.tokenizer.encode("hehe").unwrap(), vec![256, 256]);
+        assert_eq!(checkpoint.tokenizer.token_piece(220), "Ġ");
+        assert_eq!(checkpoint.tokenizer.token_label(220), "␣");
+        checkpoint.to_model(&Device::flex()).unwrap();
+
+        let (bytes, weights) = safetensors(16, Dtype::F16);
+        let half = open(&config_json(2, 16), &bytes, None).unwrap();
+        let (a, b) = (
+            &half.weights["transformer.wte.weight"].data,
+            &weights["transformer.wte.weight"].data,
+        );
+        assert!(
+            a.iter()
+                .zip(b)
+                .all(|(x, y)| (x - y).abs() <= 1e-3 * (1.0 + y.abs()))
+        );
+    }
+
+    #[test]
+    fn bad_files_get_messages_naming_what_is_wrong() {
+        let (bytes, _) = safetensors(16, Dtype::F32);
+        let config = config_json(2, 16);
+        let truncated = error(open(&config, &bytes[..bytes.len() / 2], None));
+        assert!(
+            truncated.contains("model.safetensors is not a valid safetensors file"),
+            "{truncated}"
+        );
+        let mut huge = bytes.clone();
+        huge[..8].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+        assert!(
+            error(open(&config, &huge, None))
+                .contains("model.safetensors is not a valid safetensors file")
+        );
+
+        let (longer, _) = safetensors(32, Dtype::F32);
+        let shape = error(open(&config, &longer, None));
+        assert!(
+            shape.contains("`transformer.wpe.weight` has shape [32, 8], expected [16, 8]"),
+            "{shape}"
+        );
+
+        let heads = error(open(&config_json(3, 16), &bytes, None));
+        assert!(
+            heads.contains("`n_head` (3) does not divide n_embd (8)"),
+            "{heads}"
+        );
+        let activation = error(open(&config.replace("gelu_new", "gelu"), &bytes, None));
+        assert!(
+            activation.contains("`activation_function` \"gelu\" is not supported"),
+            "{activation}"
+        );
+        assert!(
+            error(open("{\"n_embd\": \"wide\"}", &bytes, None))
+                .contains("config.json is not a GPT-2 config")
+        );
+
+        let merges = error(open(
+            &config,
+            &bytes,
+            Some("#version: 0.2\nh e\n%%% garbage here\n"),
+        ));
+        assert!(merges.contains("merges.txt line 3"), "{merges}");
+        let vocab = error(open(&config.replace("257", "300"), &bytes, None));
+        assert!(
+            vocab.contains("vocab.json has 257 tokens but config.json says vocab_size = 300"),
+            "{vocab}"
+        );
+    }
+
+    #[test]
+    fn a_folder_without_its_files_is_named() {
+        let dir = std::env::temp_dir().join(format!("glassbox-empty-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let err = load_folder(&dir).unwrap_err().to_string();
+        assert!(
+            err.contains("cannot read config.json") && err.contains("merges.txt"),
+            "{err}"
+        );
+    }
+}
