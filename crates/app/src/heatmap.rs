@@ -190,6 +190,14 @@ pub fn theme() -> Theme {
 const LABEL_MARGIN: f64 = 44.0;
 const LEGEND_WIDTH: f64 = 64.0;
 
+/// A token label cut to 8 characters (long BPE tokens would push the heatmap away).
+fn short_label(label: &str) -> String {
+    match label.char_indices().nth(8) {
+        Some((end, _)) => format!("{}…", &label[..end]),
+        None => label.to_string(),
+    }
+}
+
 /// Draws a labelled `size × size` heatmap of `data` (rows = queries, columns = keys) with a
 /// legend, into at most `max_side` pixels of heatmap; returns where the cells are.
 pub fn draw_detail(
@@ -203,17 +211,32 @@ pub fn draw_detail(
 ) -> Layout {
     let cell = (max_side / size.max(1) as f64).clamp(2.0, 28.0).floor();
     let side = cell * size as f64;
+    let Some(ctx) = context(canvas) else {
+        return Layout::default();
+    };
+    // Multi-character tokens (BPE) get a wider margin and vertical column labels.
+    const LABEL_FONT: &str = "11px ui-monospace, monospace";
+    let labels: Vec<String> = labels.iter().map(|l| short_label(l)).collect();
+    ctx.set_font(LABEL_FONT);
+    let widest = labels
+        .iter()
+        .filter_map(|l| ctx.measure_text(l).ok())
+        .map(|m| m.width())
+        .fold(0.0, f64::max);
+    let margin = (widest + 8.0).max(LABEL_MARGIN);
+    let vertical = widest > cell;
     let layout = Layout {
-        left: LABEL_MARGIN,
-        top: LABEL_MARGIN,
+        left: margin,
+        top: if vertical {
+            margin + 14.0
+        } else {
+            LABEL_MARGIN
+        },
         cell,
         size,
     };
-    canvas.set_width((LABEL_MARGIN + side + LEGEND_WIDTH) as u32);
-    canvas.set_height((LABEL_MARGIN + side + 8.0) as u32);
-    let Some(ctx) = context(canvas) else {
-        return layout;
-    };
+    canvas.set_width((layout.left + side + LEGEND_WIDTH) as u32);
+    canvas.set_height((layout.top + side + 8.0) as u32);
     let theme = theme();
     ctx.set_fill_style_str(theme.background);
     ctx.fill_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
@@ -252,7 +275,7 @@ pub fn draw_detail(
 
     // Token labels: every one when they fit, else every n-th.
     ctx.set_fill_style_str(theme.text);
-    ctx.set_font("11px ui-monospace, monospace");
+    ctx.set_font(LABEL_FONT);
     let every = (12.0 / cell).ceil().max(1.0) as usize;
     ctx.set_text_align("right");
     ctx.set_text_baseline("middle");
@@ -260,11 +283,19 @@ pub fn draw_detail(
         let y = layout.top + (i as f64 + 0.5) * cell;
         let _ = ctx.fill_text(label, layout.left - 4.0, y);
     }
-    ctx.set_text_align("center");
-    ctx.set_text_baseline("bottom");
+    ctx.set_text_align(if vertical { "left" } else { "center" });
+    ctx.set_text_baseline(if vertical { "middle" } else { "bottom" });
     for (i, label) in labels.iter().enumerate().filter(|(i, _)| i % every == 0) {
         let x = layout.left + (i as f64 + 0.5) * cell;
-        let _ = ctx.fill_text(label, x, layout.top - 3.0);
+        if vertical {
+            ctx.save();
+            let _ = ctx.translate(x, layout.top - 4.0);
+            let _ = ctx.rotate(-std::f64::consts::FRAC_PI_2);
+            let _ = ctx.fill_text(label, 0.0, 0.0);
+            ctx.restore();
+        } else {
+            let _ = ctx.fill_text(label, x, layout.top - 3.0);
+        }
     }
     ctx.set_text_align("left");
     ctx.set_text_baseline("top");
@@ -317,6 +348,26 @@ pub fn save_png(canvas: &HtmlCanvasElement, file_name: &str) {
     if let Ok(url) = canvas.to_data_url_with_type("image/png") {
         crate::download::offer(&url, file_name);
     }
+}
+
+/// A square attention matrix as CSV: a header of key labels, then one row per query (label, then
+/// the weights at full f32 precision; masked cells are 0).
+pub fn matrix_csv(size: usize, values: &[f32], labels: &[String]) -> String {
+    let quote = |label: &str| format!("\"{}\"", label.replace('"', "\"\""));
+    let mut csv = std::iter::once("query \\ key".to_string())
+        .chain(labels.iter().take(size).map(|l| quote(l)))
+        .collect::<Vec<_>>()
+        .join(",");
+    for (q, row) in values.chunks(size).enumerate() {
+        csv.push('\n');
+        csv.push_str(&quote(labels.get(q).map_or("", String::as_str)));
+        for v in row {
+            csv.push(',');
+            csv.push_str(&v.to_string());
+        }
+    }
+    csv.push('\n');
+    csv
 }
 
 /// Copies several canvases side by side into one PNG (the whole attention grid at once).

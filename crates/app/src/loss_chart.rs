@@ -94,6 +94,8 @@ pub fn draw(
             "loss (nats)"
         })
         .y_label_formatter(&label)
+        // At most one label per step: a short run would otherwise repeat rounded labels.
+        .x_labels((last_step as usize + 1).min(10))
         .x_label_formatter(&|v| format!("{v:.0}"))
         .axis_style(text.mix(0.6))
         .bold_line_style(text.mix(0.08))

@@ -6,6 +6,7 @@ mod download;
 mod heatmap;
 mod loader;
 mod loss_chart;
+mod opener;
 mod session;
 mod state;
 mod store;
@@ -34,7 +35,26 @@ fn App() -> impl IntoView {
     state.follow_colour_scheme();
     provide_attention(state);
     train.look_for_saved_run();
+    let dragging = RwSignal::new(false);
+    // Files dropped anywhere (unless a drop zone inside took them) open as a model.
+    let on_drop = move |ev: web_sys::DragEvent| {
+        dragging.set(false);
+        if ev.default_prevented() {
+            return;
+        }
+        ev.prevent_default();
+        state.open_files(components::header::files_of(
+            ev.data_transfer().and_then(|d| d.files()),
+        ));
+    };
     view! {
+        <div class="drop-target" on:dragover=move |ev: web_sys::DragEvent| { ev.prevent_default(); dragging.set(true); }
+            on:dragleave=move |_| dragging.set(false) on:drop=on_drop>
+        <Show when=move || dragging.get()>
+            <div class="drop-overlay" data-testid="drop-overlay">
+                "Drop a Glassbox checkpoint, or a GPT-2 folder's files, to open the model"
+            </div>
+        </Show>
         <Header />
         <Tabs />
         <Show when=move || state.error.with(Option::is_some)>
@@ -48,6 +68,7 @@ fn App() -> impl IntoView {
             View::Visualize => view! { <Visualizer /> }.into_any(),
             View::Train => view! { <TrainView /> }.into_any(),
         }}
+        </div>
     }
 }
 

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::loader::{LoadedCheckpoint, fetch_shipped};
+use crate::opener::Picked;
 use crate::session::{Session, Snapshot};
 use crate::training::TrainForm;
 use crate::url_state::{self, UrlState};
@@ -166,6 +167,14 @@ impl AppState {
 
     pub fn is_ready(&self) -> bool {
         self.status.with(|s| matches!(s, Status::Ready(_)))
+    }
+
+    /// The open model as a checkpoint file (to train it further in the worker).
+    pub fn checkpoint_bytes(&self) -> Result<Vec<u8>, String> {
+        self.checkpoint
+            .with_value(|c| c.as_ref().map(|c| c.checkpoint.to_bytes()))
+            .ok_or("no model is open yet")?
+            .map_err(|e| e.to_string())
     }
 
     /// A token's label with whitespace made visible.
@@ -390,12 +399,18 @@ impl AppState {
     /// Steps generation with the model in `bytes` (a checkpoint file) from now on, on the
     /// current backend, and shows the visualizer.
     pub fn adopt(self, bytes: Vec<u8>, origin: String) {
-        let checkpoint = match LoadedCheckpoint::from_bytes(&bytes) {
-            Ok(c) => c,
-            Err(msg) => return self.error.set(Some(msg)),
-        };
+        match LoadedCheckpoint::from_bytes(&bytes) {
+            Ok(checkpoint) => {
+                self.busy.set(true);
+                self.adopt_loaded(checkpoint, origin);
+            }
+            Err(msg) => self.error.set(Some(msg)),
+        }
+    }
+
+    /// `adopt` for a checkpoint already read (the caller has set `busy`).
+    fn adopt_loaded(self, checkpoint: LoadedCheckpoint, origin: String) {
         self.playing.set(false);
-        self.busy.set(true);
         self.take_checkpoint(checkpoint, Some(origin));
         self.view.set(View::Visualize);
         spawn_local(async move {
@@ -404,6 +419,50 @@ impl AppState {
             }
             self.set_ready();
             self.busy.set(false);
+        });
+    }
+
+    /// Opens a model the user picked or dropped: a checkpoint file or a GPT-2 folder's files. The
+    /// current model stays until the new one has been read and checked.
+    pub fn open_files(self, files: Vec<web_sys::File>) {
+        if self.busy.get_untracked() {
+            return self.error.set(Some(
+                "wait for the current step to finish, then open the model again".into(),
+            ));
+        }
+        let picked = match Picked::classify(files) {
+            Ok(picked) => picked,
+            Err(msg) => return self.error.set(Some(msg)),
+        };
+        let origin = picked.describe();
+        self.playing.set(false);
+        self.busy.set(true);
+        self.error.set(None);
+        spawn_local(async move {
+            let backend = self.backend.get_untracked();
+            let progress = |what: &str, done: f64| {
+                self.status
+                    .set(Status::Loading(format!("{what}: {:.0}%", done * 100.0)))
+            };
+            let read = async {
+                let warning = picked.check_size(backend).await?;
+                Ok::<_, String>((picked.read(progress).await?, warning))
+            };
+            match read.await {
+                Ok((checkpoint, warning)) => {
+                    let origin = match warning {
+                        Some(warning) => format!("{origin} ({warning})"),
+                        None => origin,
+                    };
+                    self.adopt_loaded(checkpoint, origin);
+                }
+                Err(msg) => {
+                    self.error
+                        .set(Some(format!("cannot open the model: {msg}")));
+                    self.set_ready();
+                    self.busy.set(false);
+                }
+            }
         });
     }
 

@@ -27,6 +27,8 @@ pub enum StartFrom {
     Shipped,
     /// A checkpoint file the user uploaded (its name).
     Uploaded(String),
+    /// The model open in the Generate view (e.g. a GPT-2 folder), with its own tokenizer.
+    Open,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -86,6 +88,16 @@ impl Default for TrainForm {
 
 impl TrainForm {
     /// Fills the architecture from a preset ("custom" keeps the fields as they are).
+    /// Shows the shape of the model a run continues (the shipped one, an upload, an opened GPT-2).
+    fn show_shape(&mut self, c: &glassbox_model::GptConfig) {
+        self.preset = Preset::ALL
+            .into_iter()
+            .find(|p| p.config(c.vocab_size) == *c)
+            .map_or("custom".into(), |p| p.name().to_string());
+        (self.layers, self.heads, self.width, self.context) =
+            (c.n_layer, c.n_head, c.d_model, c.context_length);
+    }
+
     pub fn apply_preset(&mut self, name: &str) {
         self.preset = name.to_string();
         if let Ok(preset) = Preset::from_name(name) {
@@ -318,6 +330,9 @@ impl TrainState {
                 backend,
             } => {
                 let finished = record.step() >= record.settings.train.total_steps;
+                if self.form.with_untracked(|f| f.start != StartFrom::Scratch) {
+                    self.form.update(|f| f.show_shape(&record.settings.model));
+                }
                 self.record.set(Some(record));
                 self.summary.set(Some(summary));
                 self.backend.set(backend);
@@ -440,6 +455,7 @@ impl TrainState {
                     StartFrom::Scratch => None,
                     StartFrom::Shipped => Some(loader::fetch_bytes(SHIPPED_MODEL).await?),
                     StartFrom::Uploaded(_) => self.uploaded.get_value(),
+                    StartFrom::Open => Some(self.app.checkpoint_bytes()?),
                 };
                 Ok::<_, String>((corpus, base))
             };

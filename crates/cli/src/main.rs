@@ -1,6 +1,7 @@
 //! `glassbox`: train, evaluate, generate with and look inside the Glassbox GPT from a terminal.
 
 mod bench;
+mod bench_gpt2;
 mod eval;
 mod export;
 mod generate;
@@ -33,6 +34,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Measure training and generation speed; writes a JSON report.
     Bench(bench::BenchArgs),
+    /// Measure loading and stepping a GPT-2-small-shaped model (random weights); writes a JSON report.
+    BenchGpt2(bench_gpt2::BenchGpt2Args),
     /// Copy a checkpoint without its optimizer state (for shipping).
     Export(export::ExportArgs),
 }
@@ -45,6 +48,7 @@ fn main() {
         Command::Generate(args) => generate::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::BenchGpt2(args) => bench_gpt2::run(args),
         Command::Export(args) => export::run(args),
     };
     if let Err(error) = result {

@@ -425,7 +425,7 @@ mod tests {
         let best = crate::beam::tests::exhaustive_best(|generated| {
             let seq: Vec<u32> = prompt.iter().chain(generated).copied().collect();
             let logits = block_on(read_floats(
-                model.forward(model.token_tensor(&[seq.clone()])),
+                model.forward(model.token_tensor(std::slice::from_ref(&seq))),
             ))
             .unwrap();
             crate::sampling::log_softmax(&logits[(seq.len() - 1) * 3..])

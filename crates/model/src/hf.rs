@@ -197,7 +197,7 @@ pub fn from_files(files: &Gpt2Files) -> Result<Checkpoint> {
     let weights = hf_names(weights_from_safetensors(&file)?);
     let checkpoint = Checkpoint {
         config,
-        tokenizer: Tokenizer::Gpt2Bpe(tokenizer),
+        tokenizer: Tokenizer::Gpt2Bpe(Box::new(tokenizer)),
         training: None,
         weights,
         param_ids: Default::default(),

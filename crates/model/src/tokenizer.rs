@@ -97,7 +97,8 @@ impl CharTokenizer {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Tokenizer {
     Char(CharTokenizer),
-    Gpt2Bpe(BpeTokenizer),
+    // Boxed: the BPE tables are large, the character tokenizer small.
+    Gpt2Bpe(Box<BpeTokenizer>),
 }
 
 impl Tokenizer {

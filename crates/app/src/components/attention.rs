@@ -366,6 +366,12 @@ fn Heatmap(
             heatmap::save_png(&el, &format!("glassbox-{testid}.png"));
         }
     };
+    let save_csv = move |_| {
+        if let Some((size, values, _)) = data.get_untracked() {
+            let csv = heatmap::matrix_csv(size, &values, &window_labels(state));
+            crate::download::save_bytes(csv.as_bytes(), &format!("glassbox-{testid}.csv"));
+        }
+    };
     view! {
         <figure class="heatmap" data-testid=testid
             data-layer=move || view.map(|v| v.get().layer().to_string())
@@ -380,6 +386,8 @@ fn Heatmap(
                     })}
                 </span>
                 <button class="small secondary" on:click=save>"Save PNG"</button>
+                <button class="small secondary" data-testid=format!("{testid}-csv") on:click=save_csv
+                    title="The weights as numbers (rows: queries, columns: keys)">"CSV"</button>
             </figcaption>
         </figure>
     }

@@ -41,7 +41,7 @@ pub fn Candidates() -> impl IntoView {
             view! {
                 <li data-testid="candidate" class="candidate"
                     class:chosen=is_chosen class:excluded=c.excluded
-                    data-token=state.text(c.id) data-id=c.id
+                    data-token=state.text(c.id) data-id=c.id data-logit=c.logit.to_string()
                     data-prob=c.prob.to_string() data-raw-prob=c.raw_prob.to_string()
                     data-chosen=is_chosen.to_string() data-excluded=c.excluded.to_string()
                     title=format!("logit {:.3} · softmax {} · after the transforms {}{}",
@@ -79,7 +79,10 @@ pub fn Candidates() -> impl IntoView {
                     <span><i class="swatch chosen"></i>"chosen"</span>
                 </div>
             </Show>
-            <ol class="candidates" data-testid="candidates">{rows}</ol>
+            // Multi-character tokens (GPT-2's BPE) get a wider label column.
+            <ol class="candidates" data-testid="candidates" class:wide=move || summary.with(|s| {
+                s.as_ref().is_some_and(|s| s.top.iter().any(|c| state.label(c.id).chars().count() > 2))
+            })>{rows}</ol>
             <Show when=move || summary.with(Option::is_some)>
                 <p class="rest" data-testid="candidates-rest"
                     data-prob=move || summary.with(|s| s.as_ref().map(|s| s.rest_prob.to_string()))

@@ -1,5 +1,5 @@
-//! Title bar: the model's load status, the backend badge with both backends' timings, and the
-//! switch between them.
+//! Title bar: opening a model, the model's load status, the backend badge with both backends'
+//! timings, and the switch between them.
 
 use leptos::prelude::*;
 
@@ -29,10 +29,25 @@ pub fn Header() -> impl IntoView {
         })
     };
     let timings_text = move || timings(true);
+    let on_pick = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        state.open_files(files_of(input.files()));
+        input.set_value("");
+    };
     view! {
         <header class="top">
             <h1>"Glassbox"</h1>
             <p class="tagline">"A GPT you can see through, running in this tab."</p>
+            <label class="file-button secondary" data-testid="open-model"
+                title="A Glassbox checkpoint (.safetensors), or a Hugging Face GPT-2 folder's config.json, model.safetensors, vocab.json and merges.txt (select all four). Or drop them anywhere on the page.">
+                "Open model"
+                <input type="file" multiple accept=".safetensors,.json,.txt" data-testid="open-model-input" on:change=on_pick />
+            </label>
+            <label class="file-button secondary" data-testid="open-folder"
+                title="A Hugging Face GPT-2 folder (config.json, model.safetensors, vocab.json, merges.txt)">
+                "Open folder"
+                <input type="file" prop:webkitdirectory=true data-testid="open-folder-input" on:change=on_pick />
+            </label>
             <span class="badge" data-testid="backend-badge" title=timings_text>
                 {move || state.backend.get().label()}
             </span>
@@ -60,4 +75,10 @@ pub fn Header() -> impl IntoView {
             </p>
         </div>
     }
+}
+
+/// The files of a file input or a drop.
+pub fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
+    list.map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
+        .unwrap_or_default()
 }

@@ -91,6 +91,7 @@ fn RunSetup() -> impl IntoView {
         StartFrom::Scratch => "scratch".to_string(),
         StartFrom::Shipped => "shipped".into(),
         StartFrom::Uploaded(_) => "uploaded".into(),
+        StartFrom::Open => "open".into(),
     };
     let uploaded_name = move || match train.form.with(|f| f.start.clone()) {
         StartFrom::Uploaded(name) => Some(name),
@@ -99,19 +100,21 @@ fn RunSetup() -> impl IntoView {
     view! {
         <section class="panel controls train-setup">
             <h2>"Model and schedule"</h2>
-            <label class="field wide" title="Start from random weights (a vocabulary built from the corpus), or continue training the model that ships with the app (its vocabulary and size), or a checkpoint you uploaded.">
+            <label class="field wide" title="Start from random weights (a vocabulary built from the corpus), or continue training the model that ships with the app, the model open in Generate (e.g. a GPT-2 you opened, with its own tokenizer), or a checkpoint you uploaded: each keeps its vocabulary and size.">
                 <span>"Start from"</span>
                 <select data-testid="train-start-from" prop:value=start_value
                     on:change=move |ev| {
                         let value = event_target_value(&ev);
                         train.form.update(|f| f.start = match value.as_str() {
                             "shipped" => StartFrom::Shipped,
+                            "open" => StartFrom::Open,
                             "uploaded" => uploaded_name().map(StartFrom::Uploaded).unwrap_or(StartFrom::Scratch),
                             _ => StartFrom::Scratch,
                         });
                     }>
                     <option value="scratch">"scratch"</option>
                     <option value="shipped">"shipped model"</option>
+                    <option value="open">"the model open in Generate"</option>
                     <option value="uploaded" disabled=move || uploaded_name().is_none()>
                         {move || uploaded_name().map_or("an uploaded checkpoint".into(), |n| format!("upload: {n}"))}
                     </option>

@@ -1,0 +1,205 @@
+//! Models the user brings: a Glassbox checkpoint file, or the files of a Hugging Face GPT-2 folder,
+//! picked or dropped. Files are read in slices (with progress) and refused before reading when the
+//! model could not fit in the tab's memory.
+
+use glassbox_browser::backend::Backend;
+use glassbox_model::hf::{self, CONFIG_FILE, FILES, Gpt2Files, WEIGHTS_FILE};
+use js_sys::Uint8Array;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::File;
+
+use crate::loader::LoadedCheckpoint;
+
+/// What a set of files is.
+pub enum Picked {
+    Checkpoint(File),
+    Gpt2Folder {
+        config: File,
+        weights: File,
+        vocab: File,
+        merges: File,
+    },
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+/// A wasm32 tab addresses at most 4 GiB; leave room for the page, the tokenizer and buffers.
+const MEMORY_LIMIT: f64 = 3.5 * 1024.0 * MIB;
+/// Above this many weights, the CPU backend takes seconds per token.
+const SLOW_ON_CPU: f64 = 20e6;
+
+impl Picked {
+    /// Sorts picked or dropped files: the four GPT-2 files (others, such as
+    /// `generation_config.json`, are ignored), or one checkpoint file.
+    pub fn classify(files: Vec<File>) -> Result<Self, String> {
+        let named = |name: &str| files.iter().find(|f| f.name() == name).cloned();
+        if named(CONFIG_FILE).is_some() || named(WEIGHTS_FILE).is_some() {
+            let found: Vec<Option<File>> = FILES.iter().map(|name| named(name)).collect();
+            let missing: Vec<&str> = FILES
+                .iter()
+                .zip(&found)
+                .filter(|(_, f)| f.is_none())
+                .map(|(name, _)| *name)
+                .collect();
+            if !missing.is_empty() {
+                return Err(format!(
+                    "a GPT-2 folder needs {}: {} missing",
+                    FILES.join(", "),
+                    missing.join(", ")
+                ));
+            }
+            let [config, weights, vocab, merges] =
+                <[Option<File>; 4]>::try_from(found).map_err(|_| "four files".to_string())?;
+            return Ok(Picked::Gpt2Folder {
+                config: config.expect("checked"),
+                weights: weights.expect("checked"),
+                vocab: vocab.expect("checked"),
+                merges: merges.expect("checked"),
+            });
+        }
+        match &files[..] {
+            [file] if file.name().ends_with(".safetensors") => Ok(Picked::Checkpoint(file.clone())),
+            _ => Err(format!(
+                "open a Glassbox checkpoint (.safetensors), or a GPT-2 folder's files ({}); for a whole folder use Open folder",
+                FILES.join(", ")
+            )),
+        }
+    }
+
+    /// "GPT-2 folder (model.safetensors, 12.7 MB)" or the checkpoint's file name, for the status line.
+    pub fn describe(&self) -> String {
+        match self {
+            Picked::Checkpoint(file) => file.name(),
+            Picked::Gpt2Folder { weights, .. } => {
+                format!(
+                    "GPT-2 folder ({}, {:.1} MB)",
+                    weights.name(),
+                    weights.size() / MIB
+                )
+            }
+        }
+    }
+
+    /// The file holding the weights.
+    fn weights(&self) -> &File {
+        match self {
+            Picked::Checkpoint(file) => file,
+            Picked::Gpt2Folder { weights, .. } => weights,
+        }
+    }
+
+    /// Refuses a model whose file, f32 weights and (on the CPU) model tensors would not fit in the
+    /// tab together; warns about a slow one. Reads only the safetensors header.
+    pub async fn check_size(&self, backend: Backend) -> Result<Option<String>, String> {
+        let file = self.weights();
+        let f32_bytes = weight_count(file).await? * 4.0;
+        let on_cpu = backend == Backend::Cpu;
+        let peak = file.size() + f32_bytes + if on_cpu { f32_bytes } else { 0.0 };
+        if peak > MEMORY_LIMIT {
+            return Err(format!(
+                "{} ({:.0} MB) needs about {:.1} GB of memory on the {} backend, more than a browser tab has ({:.1} GB){}",
+                file.name(),
+                file.size() / MIB,
+                peak / 1024.0 / MIB,
+                backend.label(),
+                MEMORY_LIMIT / 1024.0 / MIB,
+                if on_cpu {
+                    "; WebGPU keeps the weights on the GPU and may fit it"
+                } else {
+                    ""
+                }
+            ));
+        }
+        Ok((on_cpu && f32_bytes / 4.0 > SLOW_ON_CPU).then(|| {
+            format!(
+                "{:.0}M weights step slowly on the CPU (seconds per token): WebGPU, where available, is much faster",
+                f32_bytes / 4.0 / 1e6
+            )
+        }))
+    }
+
+    /// Reads and checks the files, reporting `(what, fraction done)` as it goes.
+    pub async fn read(self, progress: impl Fn(&str, f64)) -> Result<LoadedCheckpoint, String> {
+        match self {
+            Picked::Checkpoint(file) => {
+                let bytes = read_bytes(&file, &progress).await?;
+                LoadedCheckpoint::from_bytes(&bytes)
+            }
+            Picked::Gpt2Folder {
+                config,
+                weights,
+                vocab,
+                merges,
+            } => {
+                let text = |file: &File, bytes: Vec<u8>| {
+                    String::from_utf8(bytes)
+                        .map_err(|_| format!("{} is not UTF-8 text", file.name()))
+                };
+                let config_json = text(&config, read_bytes(&config, &progress).await?)?;
+                let vocab_json = text(&vocab, read_bytes(&vocab, &progress).await?)?;
+                let merges_txt = text(&merges, read_bytes(&merges, &progress).await?)?;
+                let safetensors = read_bytes(&weights, &progress).await?;
+                progress("checking the weights and the tokenizer", 1.0);
+                yield_to_browser().await;
+                let checkpoint = hf::from_files(&Gpt2Files {
+                    config_json: &config_json,
+                    safetensors: &safetensors,
+                    vocab_json: &vocab_json,
+                    merges_txt: &merges_txt,
+                })
+                .map_err(|e| e.to_string())?;
+                Ok(LoadedCheckpoint {
+                    checkpoint,
+                    size_bytes: safetensors.len(),
+                })
+            }
+        }
+    }
+}
+
+/// Lets the page repaint (a progress message) before a long synchronous step.
+async fn yield_to_browser() {
+    gloo_timers::future::TimeoutFuture::new(0).await;
+}
+
+/// The number of weights a safetensors file declares, from its header alone.
+async fn weight_count(file: &File) -> Result<f64, String> {
+    let bad = |why: &str| format!("{} is not a valid safetensors file ({why})", file.name());
+    let prefix = slice(file, 0.0, 8.0).await?;
+    let header_len =
+        u64::from_le_bytes(prefix.try_into().map_err(|_| bad("shorter than 8 bytes"))?);
+    if header_len as f64 + 8.0 > file.size() || header_len > 100 * 1024 * 1024 {
+        return Err(bad(&format!("its header claims {header_len} bytes")));
+    }
+    let header = slice(file, 8.0, 8.0 + header_len as f64).await?;
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&header).map_err(|e| bad(&e.to_string()))?;
+    Ok(header
+        .iter()
+        .filter(|(name, _)| *name != "__metadata__")
+        .filter_map(|(_, t)| t["shape"].as_array())
+        .map(|shape| shape.iter().filter_map(|d| d.as_f64()).product::<f64>())
+        .sum())
+}
+
+async fn slice(file: &File, start: f64, end: f64) -> Result<Vec<u8>, String> {
+    let cannot = |_| format!("cannot read {}", file.name());
+    let blob = file.slice_with_f64_and_f64(start, end).map_err(cannot)?;
+    let buffer = JsFuture::from(blob.array_buffer()).await.map_err(cannot)?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// The whole file, read 16 MiB at a time so progress can be shown and memory grows once.
+async fn read_bytes(file: &File, progress: &impl Fn(&str, f64)) -> Result<Vec<u8>, String> {
+    const CHUNK: f64 = 16.0 * MIB;
+    let size = file.size();
+    let what = format!("reading {} ({:.1} MB)", file.name(), size / MIB);
+    let mut bytes = Vec::with_capacity(size as usize);
+    let mut offset = 0.0;
+    while offset < size {
+        let end = (offset + CHUNK).min(size);
+        bytes.extend_from_slice(&slice(file, offset, end).await?);
+        offset = end;
+        progress(&what, offset / size);
+    }
+    Ok(bytes)
+}
