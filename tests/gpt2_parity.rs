@@ -349,42 +349,31 @@ fn cli_json_matches_transformers() {
             "top_p_0.9",
         );
 
-        let greedy = glassbox(&[
-            "generate",
-            "--prompt",
-            text,
-            "--strategy",
-            "greedy",
-            "--max-new",
-            &greedy_new,
-        ]);
-        assert_eq!(
-            greedy["new_ids"], reference["greedy"]["new_ids"],
-            "greedy for {text:?}"
-        );
-        assert_eq!(
-            greedy["new_text"], reference["greedy"]["new_text"],
-            "greedy text for {text:?}"
-        );
-        let beam = glassbox(&[
-            "generate",
-            "--prompt",
-            text,
-            "--strategy",
-            "beam",
-            "--max-new",
-            &beam_new,
-            "--beams",
-            &beams,
-        ]);
-        assert_eq!(
-            beam["new_ids"], reference["beam"]["new_ids"],
-            "beam for {text:?}"
-        );
-        assert_eq!(
-            beam["new_text"], reference["beam"]["new_text"],
-            "beam text for {text:?}"
-        );
+        let generate = |strategy: &str, max_new: &str| {
+            glassbox(&[
+                "generate",
+                "--prompt",
+                text,
+                "--strategy",
+                strategy,
+                "--max-new",
+                max_new,
+                "--beams",
+                &beams,
+            ])
+        };
+        let beam = generate("beam", &beam_new);
+        for (strategy, out) in [
+            ("greedy", &generate("greedy", &greedy_new)),
+            ("beam", &beam),
+        ] {
+            for field in ["new_ids", "new_text"] {
+                assert_eq!(
+                    out[field], reference[strategy][field],
+                    "{strategy} {field} for {text:?}"
+                );
+            }
+        }
         assert_close(
             &beam["sequences_score"],
             &reference["beam"]["sequences_score"],

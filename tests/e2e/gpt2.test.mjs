@@ -1,27 +1,19 @@
 // Real weights in the tab: the Hugging Face GPT-2 folder in tests/fixtures/gpt2-tiny opens through
 // "Open model" and through a drop, and the visualizer then shows transformers' logits and attentions
 // (reference.json); bad files get a message and the open model stays.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serveDist, launchBrowser, screenshot, openApp, step, candidates, repoRoot } from './harness.mjs';
+import { screenshot, openApp, step, candidates, repoRoot, browserPerFile } from './harness.mjs';
 
 const fixture = join(repoRoot, 'tests/fixtures/gpt2-tiny');
 const FILES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'];
 const reference = JSON.parse(await readFile(join(fixture, 'reference.json'), 'utf8'));
 
-let served, browser, page, errors;
-
-before(async () => {
-  served = await serveDist();
-  browser = await launchBrowser();
+let page, errors;
+const shared = browserPerFile({}, async (browser, served) => {
   ({ page, errors } = await openApp(browser, served, '?backend=cpu'));
-});
-
-after(async () => {
-  await browser?.close();
-  served?.server.close();
 });
 
 const status = () => page.getByTestId('model-status');
@@ -107,7 +99,7 @@ test('bad model files get a message and the open model stays', { timeout: 120_00
 });
 
 test('dropping the files on the page opens the model', { timeout: 120_000 }, async () => {
-  await page.goto(served.url + '?backend=cpu');
+  await page.goto(shared.served.url + '?backend=cpu');
   await page.waitForSelector('[data-testid="model-status"][data-state="ready"]');
   // The page fetches the files (served from the fixture folder) and drops them as a user would.
   await page.route('**/fixture/*', (route) => route.fulfill({ path: join(fixture, new URL(route.request().url()).pathname.split('/').pop()) }));

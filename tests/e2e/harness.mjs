@@ -1,4 +1,5 @@
 // Shared by the browser tests: a static server for dist/ and a headless Debian Chromium.
+import { before, after } from 'node:test';
 import { createServer } from 'node:http';
 import { readFile, mkdir } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -26,6 +27,23 @@ export async function serveDist() {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${server.address().port}/` };
+}
+
+/** For one test file: serves dist/ and launches one browser before its tests (then runs `ready`
+ * with them, e.g. to open the page), closes both after. Returns `{ served, browser }`, filled once
+ * the tests start. */
+export function browserPerFile(options, ready) {
+  const shared = {};
+  before(async () => {
+    shared.served = await serveDist();
+    shared.browser = await launchBrowser(options);
+    await ready?.(shared.browser, shared.served);
+  });
+  after(async () => {
+    await shared.browser?.close();
+    shared.served?.server.close();
+  });
+  return shared;
 }
 
 /** Headless Chromium; `webgpu` exposes its software WebGPU adapter. */

@@ -1,28 +1,20 @@
 // Training in the tab on the CPU backend: a tiny model learns, pause/resume and reload/resume
 // continue the same curve, the visualizer stays responsive, checkpoints go to the CLI, divergence
 // and a too-short corpus are refused clearly. One browser; pages are opened as a user would.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveDist, launchBrowser, screenshot, openApp, step, candidates, repoRoot } from './harness.mjs';
+import { screenshot, openApp, step, candidates, repoRoot, browserPerFile } from './harness.mjs';
 import {
   trainPage, setTrainField, trainStep, waitForStep, waitForPhase, downloadCurve, curveUpTo, assertSameCurve, reloadAndResume,
 } from './train-harness.mjs';
 
-let served, browser, page, errors;
-
-before(async () => {
-  served = await serveDist();
-  browser = await launchBrowser();
+let page, errors;
+const shared = browserPerFile({}, async (browser, served) => {
   ({ page, errors } = await trainPage(browser, served, '?backend=cpu'));
-});
-
-after(async () => {
-  await browser?.close();
-  served?.server.close();
 });
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -1,26 +1,18 @@
 // The visualizer on the CPU backend: stepping, candidates, decoding controls, attention, URL state,
 // bad input. One page is driven through the tests in order, as a user would.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  serveDist, launchBrowser, screenshot, openApp, step, stepCount, generatedText, candidates, setField,
-  thumbnailsDrawn, cliGenerate,
+  screenshot, openApp, step, stepCount, generatedText, candidates, setField,
+  thumbnailsDrawn, cliGenerate, browserPerFile,
 } from './harness.mjs';
 
 const HAMLET = "To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer\n"
   + 'The slings and arrows of outrageous fortune,\nOr to take arms against a sea of troubles';
 
-let served, browser, page, errors;
-
-before(async () => {
-  served = await serveDist();
-  browser = await launchBrowser();
+let page, errors;
+const shared = browserPerFile({}, async (browser, served) => {
   ({ page, errors } = await openApp(browser, served, '?backend=cpu'));
-});
-
-after(async () => {
-  await browser?.close();
-  served?.server.close();
 });
 
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
@@ -187,7 +179,7 @@ test('the URL carries prompt, settings and heads: opening it shows the same stat
   await page.waitForFunction(() => new URLSearchParams(location.search).get('prompt') === 'KING:\n');
   const url = page.url();
   assert.match(url, /strategy=sample/);
-  const { page: other, errors: otherErrors } = await openApp(browser, served, new URL(url).search);
+  const { page: other, errors: otherErrors } = await openApp(shared.browser, shared.served, new URL(url).search);
   assert.equal(await other.getByTestId('prompt-input').inputValue(), 'KING:\n');
   assert.equal(await other.getByTestId('strategy-select').inputValue(), 'sample');
   assert.equal(await other.getByTestId('temperature-input').inputValue(), '1.3');

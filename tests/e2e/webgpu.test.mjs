@@ -1,30 +1,20 @@
 // WebGPU (headless Chromium's software adapter): the visualizer gives the same tokens and the same
 // probabilities as the CPU backend, and the Train view trains there. Kept small: shaders compile on
 // the CPU here.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  serveDist, launchBrowser, screenshot, openApp, step, generatedText, candidates, thumbnailsDrawn, cliGenerate,
+  screenshot, openApp, step, generatedText, candidates, thumbnailsDrawn, cliGenerate, browserPerFile,
 } from './harness.mjs';
 import {
   trainPage, setTrainField, trainStep, waitForPhase, downloadCurve, curveUpTo, assertSameCurve, reloadAndResume,
 } from './train-harness.mjs';
 
-let served, browser;
-
-before(async () => {
-  served = await serveDist();
-  browser = await launchBrowser({ webgpu: true });
-});
-
-after(async () => {
-  await browser?.close();
-  served?.server.close();
-});
+const shared = browserPerFile({ webgpu: true });
 
 test('WebGPU steps greedily like the CLI and agrees with the CPU backend to 1e-3', { timeout: 600_000 }, async () => {
   const query = `?prompt=${encodeURIComponent('ROMEO:\n')}`;
-  const gpu = await openApp(browser, served, `${query}&backend=webgpu`, { timeout: 300_000 });
+  const gpu = await openApp(shared.browser, shared.served, `${query}&backend=webgpu`, { timeout: 300_000 });
   assert.match(await gpu.page.getByTestId('backend-badge').textContent(), /WebGPU/);
   assert.equal(await gpu.page.getByTestId('error-banner').count(), 0, 'no fallback to the CPU');
   await step(gpu.page, 5, { timeout: 120_000 });
@@ -33,7 +23,7 @@ test('WebGPU steps greedily like the CLI and agrees with the CPU backend to 1e-3
   assert.deepEqual(await thumbnailsDrawn(gpu.page), Array(16).fill(true));
   await screenshot(gpu.page, 'webgpu-stepped');
 
-  const cpu = await openApp(browser, served, `${query}&backend=cpu`);
+  const cpu = await openApp(shared.browser, shared.served, `${query}&backend=cpu`);
   await step(cpu.page, 5);
   const [a, b] = [await candidates(gpu.page), await candidates(cpu.page)];
   assert.deepEqual(a.map((r) => r.token), b.map((r) => r.token));
@@ -43,7 +33,7 @@ test('WebGPU steps greedily like the CLI and agrees with the CPU backend to 1e-3
 });
 
 test('without ?backend= the page starts on the CPU, times WebGPU too and keeps the faster', { timeout: 600_000 }, async () => {
-  const { page, errors } = await openApp(browser, served, '', { timeout: 300_000 });
+  const { page, errors } = await openApp(shared.browser, shared.served, '', { timeout: 300_000 });
   const timings = page.getByTestId('backend-timings');
   await page.waitForFunction(() => /WebGPU [\d.]+ ms/.test(document.querySelector('[data-testid="backend-timings"]').textContent)
     && document.querySelector('[data-testid="model-status"]').dataset.state === 'ready', null, { timeout: 300_000 });
@@ -59,7 +49,7 @@ let reference, trained;
 const COMPARED = 30;
 
 test('the tiny preset trains for 60 steps on WebGPU and learns', { timeout: 900_000 }, async () => {
-  trained = await trainPage(browser, served, '?backend=webgpu', { timeout: 300_000 });
+  trained = await trainPage(shared.browser, shared.served, '?backend=webgpu', { timeout: 300_000 });
   const { page, errors } = trained;
   await setTrainField(page, 'train-steps', 60);
   await setTrainField(page, 'train-every', 10);

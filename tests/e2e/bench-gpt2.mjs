@@ -1,0 +1,92 @@
+// Browser benchmark (not a test): open a GPT-2-small-shaped model (124M random weights in the Hugging
+// Face layout, written here) through "Open model", then time one generation step, on each backend.
+// Writes bench-results/gpt2-small-browser.json.
+//   node tests/e2e/bench-gpt2.mjs [cpu|webgpu ...]
+import { writeFile, mkdir, copyFile, rm, open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serveDist, launchBrowser, repoRoot, timedStep } from './harness.mjs';
+
+const backends = process.argv.slice(2).length ? process.argv.slice(2) : ['cpu', 'webgpu'];
+const [V, P, E, L] = [50257, 1024, 768, 12];
+
+/** GPT-2 small's tensors, names and shapes as transformers saves them. */
+function shapes() {
+  const out = [['transformer.wte.weight', [V, E]], ['transformer.wpe.weight', [P, E]],
+    ['transformer.ln_f.weight', [E]], ['transformer.ln_f.bias', [E]]];
+  for (let l = 0; l < L; l++) {
+    for (const [n, s] of [['ln_1.weight', [E]], ['ln_1.bias', [E]], ['attn.c_attn.weight', [E, 3 * E]], ['attn.c_attn.bias', [3 * E]],
+      ['attn.c_proj.weight', [E, E]], ['attn.c_proj.bias', [E]], ['ln_2.weight', [E]], ['ln_2.bias', [E]],
+      ['mlp.c_fc.weight', [E, 4 * E]], ['mlp.c_fc.bias', [4 * E]], ['mlp.c_proj.weight', [4 * E, E]], ['mlp.c_proj.bias', [E]]]) {
+      out.push([`transformer.h.${l}.${n}`, s]);
+    }
+  }
+  return out.sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+async function writeFolder(dir) {
+  await mkdir(dir, { recursive: true });
+  const header = {};
+  let offset = 0;
+  for (const [name, shape] of shapes()) {
+    const bytes = shape.reduce((a, b) => a * b, 1) * 4;
+    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = Buffer.from(JSON.stringify(header));
+  json = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, 0x20)]);
+  const file = await open(join(dir, 'model.safetensors'), 'w');
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  await file.write(length);
+  await file.write(json);
+  const chunk = new Float32Array(1 << 22);
+  for (let written = 0; written < offset; written += chunk.byteLength) {
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (Math.random() - 0.5) * 0.04;
+    const n = Math.min(chunk.byteLength, offset - written);
+    await file.write(Buffer.from(chunk.buffer, 0, n));
+  }
+  await file.close();
+  await writeFile(join(dir, 'config.json'), JSON.stringify({ model_type: 'gpt2', vocab_size: V, n_positions: P, n_embd: E, n_layer: L, n_head: 12 }));
+  for (const name of ['vocab.json', 'merges.txt']) await copyFile(join(repoRoot, 'tests/fixtures/gpt2-tiny', name), join(dir, name));
+  return offset + json.length + 8;
+}
+
+const dir = join(tmpdir(), 'glassbox-gpt2-small');
+const fileBytes = await writeFolder(dir);
+const served = await serveDist();
+const results = { date: new Date().toISOString(), model: 'GPT-2 small shape, random f32 weights', file_bytes: fileBytes, backends: {} };
+for (const backend of backends) {
+  const browser = await launchBrowser({ webgpu: backend === 'webgpu' });
+  results.browser = browser.version();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  await page.goto(`${served.url}?backend=${backend}`);
+  await page.waitForSelector('[data-testid="model-status"][data-state="ready"]', { timeout: 600_000 });
+  const start = Date.now();
+  await page.getByTestId('open-model-input').setInputFiles(['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'].map((f) => join(dir, f)));
+  try {
+    await page.waitForFunction(() => {
+      const s = document.querySelector('[data-testid="model-status"]');
+      return (s.dataset.state === 'ready' && s.textContent.includes('GPT-2 folder')) || document.querySelector('[data-testid="error-banner"]');
+    }, null, { timeout: 600_000 });
+    const error = await page.locator('[data-testid="error-banner"]').textContent().catch(() => null);
+    if (error) {
+      results.backends[backend] = { error };
+    } else {
+      const load_ms = Date.now() - start;
+      await page.getByTestId('prompt-input').fill('The quick brown fox jumps over the lazy dog. It was');
+      await page.getByTestId('reset-button').click();
+      const first = await timedStep(page);
+      const second = await timedStep(page);
+      results.backends[backend] = { badge: await page.getByTestId('backend-badge').textContent(), load_ms, first_step: first, second_step: second };
+    }
+  } catch (e) {
+    results.backends[backend] = { error: String(e).split('\n')[0] };
+  }
+  console.log(backend, JSON.stringify(results.backends[backend]));
+  await browser.close();
+}
+served.server.close();
+await rm(dir, { recursive: true, force: true });
+await mkdir(join(repoRoot, 'bench-results'), { recursive: true });
+await writeFile(join(repoRoot, 'bench-results/gpt2-small-browser.json'), JSON.stringify(results, null, 2) + '\n');
