@@ -182,10 +182,15 @@ async fn weight_count(file: &File) -> Result<f64, String> {
 }
 
 async fn slice(file: &File, start: f64, end: f64) -> Result<Vec<u8>, String> {
+    Ok(slice_buffer(file, start, end).await?.to_vec())
+}
+
+/// Bytes `start..end` of the file, still in JavaScript memory (copied once, where they go).
+async fn slice_buffer(file: &File, start: f64, end: f64) -> Result<Uint8Array, String> {
     let cannot = |_| format!("cannot read {}", file.name());
     let blob = file.slice_with_f64_and_f64(start, end).map_err(cannot)?;
     let buffer = JsFuture::from(blob.array_buffer()).await.map_err(cannot)?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+    Ok(Uint8Array::new(&buffer))
 }
 
 /// The whole file, read 16 MiB at a time so progress can be shown and memory grows once.
@@ -193,11 +198,13 @@ async fn read_bytes(file: &File, progress: &impl Fn(&str, f64)) -> Result<Vec<u8
     const CHUNK: f64 = 16.0 * MIB;
     let size = file.size();
     let what = format!("reading {} ({:.1} MB)", file.name(), size / MIB);
-    let mut bytes = Vec::with_capacity(size as usize);
+    let mut bytes = vec![0u8; size as usize];
     let mut offset = 0.0;
     while offset < size {
         let end = (offset + CHUNK).min(size);
-        bytes.extend_from_slice(&slice(file, offset, end).await?);
+        slice_buffer(file, offset, end)
+            .await?
+            .copy_to(&mut bytes[offset as usize..end as usize]);
         offset = end;
         progress(&what, offset / size);
     }
