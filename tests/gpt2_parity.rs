@@ -382,3 +382,40 @@ fn cli_json_matches_transformers() {
         );
     }
 }
+
+/// The analysis views on an imported GPT-2: the logit lens ends at the model's own prediction
+/// and the teacher-forced pass gives `transformers`' loss.
+#[test]
+fn analyses_of_a_gpt2_model_end_where_transformers_does() {
+    use glassbox_model::ablation::rank_heads;
+    use glassbox_model::lens::logit_lens;
+    use glassbox_model::teacher_forcing::teacher_forced;
+    let (checkpoint, model) = &*MODEL;
+    for reference in prompts() {
+        let ids = checkpoint
+            .tokenizer
+            .encode(reference["text"].as_str().unwrap())
+            .unwrap();
+        let last = ids.len() - 1;
+        let lens = block_on(logit_lens(model, &ids, last, None, 5)).unwrap();
+        assert_eq!(lens.rows.len(), model.n_layer() + 1);
+        let top = lens.rows.last().unwrap().top[0].0;
+        assert_eq!(
+            top as u64,
+            reference["topk"][last][0][0].as_u64().unwrap(),
+            "the lens's last layer predicts what the model predicts"
+        );
+        let forced = block_on(teacher_forced(model, &ids, 3)).unwrap();
+        if let Some(loss) = reference["loss"].as_f64() {
+            let ours = forced.loss.unwrap() as f64;
+            assert!((ours - loss).abs() < 5e-5, "loss {ours} vs {loss}");
+        }
+    }
+    let ids = checkpoint
+        .tokenizer
+        .encode(prompts()[0]["text"].as_str().unwrap())
+        .unwrap();
+    let ranking = block_on(rank_heads(model, &ids)).unwrap();
+    assert_eq!(ranking.len(), model.n_layer() * model.n_head());
+    assert_eq!(ranking, block_on(rank_heads(model, &ids)).unwrap());
+}

@@ -33,10 +33,20 @@ pub struct AttentionInputs<'a> {
     pub past: Option<&'a LayerKv>,
     /// `true` where a query may NOT see a key: `[query, key]`.
     pub future_mask: &'a Tensor<2, Bool>,
-    /// Per-head gate `[1, head, 1, 1]` (0 = head ablated), if any head is ablated.
-    pub head_gate: Option<Tensor<4>>,
+    /// The heads switched off, if any.
+    pub head_gate: Option<HeadGate>,
     pub keep_probs: bool,
     pub keep_kv: bool,
+}
+
+/// Switched-off heads of one layer. A head's output is its slice of `c_proj` applied to its mix of
+/// values plus an equal share of `c_proj`'s bias, so switching every head off removes the layer's
+/// attention output entirely (the bias is no head's, but would otherwise remain).
+pub struct HeadGate {
+    /// `[1, head, 1, 1]`: 0 for a head switched off, 1 otherwise.
+    pub gate: Tensor<4>,
+    /// Fraction of heads switched off.
+    pub off_fraction: f64,
 }
 
 impl CausalSelfAttention {
@@ -80,8 +90,8 @@ impl CausalSelfAttention {
             f32::NEG_INFINITY,
         );
         let mut probs = softmax(scores, 3);
-        if let Some(gate) = inputs.head_gate {
-            probs = probs * gate;
+        if let Some(gate) = &inputs.head_gate {
+            probs = probs * gate.gate.clone();
         }
 
         let mixed = probs
@@ -89,8 +99,12 @@ impl CausalSelfAttention {
             .matmul(v.clone())
             .swap_dims(1, 2)
             .reshape([batch, n_new, d_model]);
+        let mut output = self.c_proj.forward(mixed);
+        if let (Some(gate), Some(bias)) = (&inputs.head_gate, &self.c_proj.bias) {
+            output = output - bias.val().unsqueeze::<3>() * gate.off_fraction;
+        }
         AttentionOutput {
-            output: self.c_proj.forward(mixed),
+            output,
             probs: inputs.keep_probs.then_some(probs),
             kv: inputs.keep_kv.then_some(LayerKv { keys: k, values: v }),
         }

@@ -40,6 +40,17 @@ impl HeadView {
 }
 
 impl AttentionMatrix {
+    /// The attention of a pass that read its whole window (every query, every key).
+    pub fn from_trace(trace: &crate::trace::Trace) -> Self {
+        assert_eq!(trace.n_query, trace.n_key, "a trace of the whole window");
+        Self {
+            n_layer: trace.n_layer,
+            n_head: trace.n_head,
+            size: trace.n_key,
+            data: trace.attentions.clone(),
+        }
+    }
+
     pub fn get(&self, layer: usize, head: usize, query: usize, key: usize) -> f32 {
         self.data[((layer * self.n_head + head) * self.size + query) * self.size + key]
     }

@@ -24,6 +24,27 @@ pub struct FinishedBeam {
     pub score: f32,
 }
 
+/// What became of one of the best 2·W extensions a step scored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Fate {
+    /// Goes on as live beam number `.0`.
+    Kept(usize),
+    /// Ended (end-of-text or the length limit) among the best W: a finished sequence.
+    Finished,
+    /// Scored, but lost to better extensions.
+    Pruned,
+}
+
+/// One scored extension of a live beam.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Expansion {
+    /// Index of the extended beam in the previous step's live beams.
+    pub parent: usize,
+    pub token: u32,
+    pub sum_logprob: f32,
+    pub fate: Fate,
+}
+
 #[derive(Clone, Debug)]
 pub struct BeamSearch {
     pub width: usize,
@@ -33,6 +54,8 @@ pub struct BeamSearch {
     pub live: Vec<Beam>,
     pub finished: Vec<FinishedBeam>,
     pub steps_done: usize,
+    /// The extensions the last step scored, best first.
+    pub expansions: Vec<Expansion>,
 }
 
 impl BeamSearch {
@@ -49,6 +72,7 @@ impl BeamSearch {
             }],
             finished: Vec::new(),
             steps_done: 0,
+            expansions: Vec::new(),
         }
     }
 
@@ -95,11 +119,12 @@ impl BeamSearch {
 
         let n_new = self.steps_done + 1;
         let mut next = Vec::with_capacity(self.width);
+        self.expansions.clear();
         for (rank, &(sum, parent, token)) in candidates.iter().enumerate() {
             let mut tokens = self.live[parent].tokens.clone();
             tokens.push(token);
             let ends = Some(token) == self.eos || n_new >= self.max_new;
-            if ends {
+            let fate = if ends {
                 if rank < self.width {
                     let score = self.score(sum, n_new);
                     self.finished.push(FinishedBeam {
@@ -107,6 +132,9 @@ impl BeamSearch {
                         sum_logprob: sum,
                         score,
                     });
+                    Fate::Finished
+                } else {
+                    Fate::Pruned
                 }
             } else if next.len() < self.width {
                 next.push(Beam {
@@ -114,7 +142,16 @@ impl BeamSearch {
                     sum_logprob: sum,
                     parent,
                 });
-            }
+                Fate::Kept(next.len() - 1)
+            } else {
+                Fate::Pruned
+            };
+            self.expansions.push(Expansion {
+                parent,
+                token,
+                sum_logprob: sum,
+                fate,
+            });
         }
         self.finished.sort_by(|a, b| b.score.total_cmp(&a.score));
         self.finished.truncate(self.width);
@@ -132,6 +169,70 @@ impl BeamSearch {
                 score: self.score(beam.sum_logprob, beam.tokens.len().max(1)),
             }
         })
+    }
+}
+
+/// One scored extension in the tree of a whole beam search.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BeamNode {
+    /// 0 for the first generated token.
+    pub step: usize,
+    /// The node this extends; `None` for extensions of the prompt.
+    pub parent: Option<usize>,
+    pub token: u32,
+    /// Cumulative log-probability of the generated tokens up to this one.
+    pub sum_logprob: f32,
+    pub fate: Fate,
+}
+
+/// Everything a beam search scored, step by step: the kept branches and the pruned ones.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct BeamTree {
+    pub nodes: Vec<BeamNode>,
+}
+
+impl BeamTree {
+    /// The tree from the search state after each step, in order.
+    pub fn of<'a>(steps: impl IntoIterator<Item = &'a BeamSearch>) -> Self {
+        let mut nodes: Vec<BeamNode> = Vec::new();
+        // Node of each live beam after the previous step.
+        let mut live_nodes: Vec<usize> = Vec::new();
+        for (step, search) in steps.into_iter().enumerate() {
+            let mut next_live = vec![usize::MAX; search.live.len()];
+            for expansion in &search.expansions {
+                let parent = (step > 0).then(|| live_nodes[expansion.parent]);
+                if let Fate::Kept(beam) = expansion.fate {
+                    next_live[beam] = nodes.len();
+                }
+                nodes.push(BeamNode {
+                    step,
+                    parent,
+                    token: expansion.token,
+                    sum_logprob: expansion.sum_logprob,
+                    fate: expansion.fate,
+                });
+            }
+            live_nodes = next_live;
+        }
+        Self { nodes }
+    }
+
+    /// The nodes spelling `tokens` from the first step, if the search scored that path.
+    pub fn path_of(&self, tokens: &[u32]) -> Option<Vec<usize>> {
+        let mut path: Vec<usize> = Vec::with_capacity(tokens.len());
+        for (step, &token) in tokens.iter().enumerate() {
+            let parent = path.last().copied();
+            let node = self
+                .nodes
+                .iter()
+                .position(|n| n.step == step && n.parent == parent && n.token == token)?;
+            path.push(node);
+        }
+        Some(path)
+    }
+
+    pub fn steps(&self) -> usize {
+        self.nodes.last().map_or(0, |n| n.step + 1)
     }
 }
 
@@ -179,6 +280,52 @@ pub(crate) mod tests {
             assert!((found.sum_logprob - best.0).abs() < 1e-5);
             assert!((found.score - best.0 / 3.0).abs() < 1e-5);
         }
+    }
+
+    #[test]
+    fn the_tree_holds_every_scored_branch_and_the_best_path() {
+        let width = 2;
+        let mut search = BeamSearch::new(width, 4, 1.0, None);
+        let mut states = Vec::new();
+        while !search.is_done() {
+            let logits: Vec<Vec<f32>> = search.live.iter().map(|b| toy_logits(&b.tokens)).collect();
+            search.advance(&logits);
+            states.push(search.clone());
+        }
+        let tree = BeamTree::of(&states);
+        assert_eq!(tree.steps(), 4);
+        for step in 0..4 {
+            let at: Vec<&BeamNode> = tree.nodes.iter().filter(|n| n.step == step).collect();
+            // Step 0 extends the single start beam: its 3 tokens; later steps score 2·W.
+            assert_eq!(at.len(), if step == 0 { 3 } else { 2 * width });
+            let kept = at
+                .iter()
+                .filter(|n| matches!(n.fate, Fate::Kept(_)))
+                .count();
+            assert!(kept <= width);
+        }
+        for (i, node) in tree.nodes.iter().enumerate() {
+            let children = tree.nodes.iter().filter(|n| n.parent == Some(i));
+            if !matches!(node.fate, Fate::Kept(_)) {
+                assert_eq!(
+                    children.count(),
+                    0,
+                    "a pruned or finished node has children"
+                );
+            }
+            if let Some(parent) = node.parent {
+                assert!(matches!(tree.nodes[parent].fate, Fate::Kept(_)));
+                assert!(node.sum_logprob <= tree.nodes[parent].sum_logprob);
+            }
+        }
+        let best = search.best();
+        let path = tree
+            .path_of(&best.tokens)
+            .expect("the best beam is in the tree");
+        let last = &tree.nodes[*path.last().unwrap()];
+        assert_eq!(last.fate, Fate::Finished);
+        assert!((last.sum_logprob - best.sum_logprob).abs() < 1e-6);
+        assert_eq!(tree.path_of(&[9]), None);
     }
 
     #[test]

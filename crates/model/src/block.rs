@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor};
 use crate::attention::{AttentionInputs, CausalSelfAttention, LayerKv};
 use crate::config::GptConfig;
 use crate::layer_norm::LayerNorm;
-use crate::mlp::Mlp;
+use crate::mlp::{Mlp, MlpOptions};
 
 #[derive(Module, Debug)]
 pub struct Block {
@@ -56,10 +56,15 @@ impl Block {
         }
     }
 
-    pub fn forward(&self, x: Tensor<3>, attention: AttentionInputs, keep_mlp: bool) -> BlockOutput {
+    pub fn forward(
+        &self,
+        x: Tensor<3>,
+        attention: AttentionInputs,
+        mlp: MlpOptions,
+    ) -> BlockOutput {
         let attn = self.attn.forward(self.ln_1.forward(x.clone()), attention);
         let x = x + attn.output;
-        let mlp = self.mlp.forward(self.ln_2.forward(x.clone()), keep_mlp);
+        let mlp = self.mlp.forward(self.ln_2.forward(x.clone()), mlp);
         BlockOutput {
             output: x + mlp.output,
             attention_probs: attn.probs,

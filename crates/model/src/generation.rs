@@ -172,6 +172,7 @@ impl Generator {
         let options = ForwardOptions {
             trace: true,
             head_mask: Some(&self.head_mask),
+            ..Default::default()
         };
         let out = self
             .model
@@ -228,6 +229,7 @@ impl Generator {
         let options = ForwardOptions {
             trace: true,
             head_mask: Some(&self.head_mask),
+            ..Default::default()
         };
         let out = self
             .model

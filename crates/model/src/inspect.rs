@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::{ForwardOptions, Gpt};
-use crate::sampling::log_softmax;
+use crate::sampling::{mean_next_token_loss, top_n};
 use crate::tokenizer::Tokenizer;
 use crate::trace::{Trace, read_floats};
 
@@ -34,7 +34,7 @@ pub async fn inspect(model: &Gpt, tokenizer: &Tokenizer, ids: &[u32]) -> Result<
         model.token_tensor(&[ids.to_vec()]),
         &ForwardOptions {
             trace: true,
-            head_mask: None,
+            ..Default::default()
         },
         None,
     );
@@ -45,14 +45,7 @@ pub async fn inspect(model: &Gpt, tokenizer: &Tokenizer, ids: &[u32]) -> Result<
 
     let topk = rows
         .iter()
-        .map(|row| {
-            let mut ids: Vec<u32> = (0..vocab as u32).collect();
-            ids.sort_by(|&a, &b| row[b as usize].total_cmp(&row[a as usize]).then(a.cmp(&b)));
-            ids.into_iter()
-                .take(TOPK_PER_POSITION)
-                .map(|id| (id, row[id as usize]))
-                .collect()
-        })
+        .map(|row| top_n(row, TOPK_PER_POSITION))
         .collect();
     let attentions = (0..trace.n_layer)
         .map(|l| {
@@ -69,12 +62,7 @@ pub async fn inspect(model: &Gpt, tokenizer: &Tokenizer, ids: &[u32]) -> Result<
         .map(|depth| trace.residual_at(depth, n - 1).to_vec())
         .collect();
     hidden_last.push(trace.final_norm_at(n - 1).to_vec());
-    let loss = (n > 1).then(|| {
-        let total: f64 = (0..n - 1)
-            .map(|t| -log_softmax(rows[t])[ids[t + 1] as usize] as f64)
-            .sum();
-        (total / (n - 1) as f64) as f32
-    });
+    let loss = mean_next_token_loss(&logits, vocab, ids);
 
     Ok(Inspection {
         input_ids: ids.to_vec(),

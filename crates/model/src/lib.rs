@@ -1,6 +1,7 @@
 //! Glassbox's model crate: a small GPT that shows its work. No browser code lives here; the same
 //! code runs on every burn backend (the backend is the runtime `Device` the model is created on).
 
+pub mod ablation;
 pub mod attention;
 pub mod attention_map;
 pub mod beam;
@@ -9,15 +10,20 @@ pub mod bpe;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
+pub mod diversity;
 pub mod error;
 pub mod generation;
 pub mod hf;
 pub mod inspect;
 pub mod layer_norm;
+pub mod lens;
 pub mod mlp;
 pub mod model;
+pub mod nonlinearity;
+pub mod probe;
 pub mod run;
 pub mod sampling;
+pub mod teacher_forcing;
 pub mod tokenizer;
 pub mod trace;
 pub mod training;

@@ -22,6 +22,15 @@ pub struct MlpOutput {
     pub hidden: Option<(Tensor<3>, Tensor<3>)>,
 }
 
+/// How to run the MLP beyond the plain path.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MlpOptions {
+    /// Keep the hidden units for the trace.
+    pub keep_hidden: bool,
+    /// Replace the activation by the identity: the MLP's linear part alone.
+    pub linear: bool,
+}
+
 impl Mlp {
     pub fn new(
         d_model: usize,
@@ -42,10 +51,15 @@ impl Mlp {
         }
     }
 
-    pub fn forward(&self, x: Tensor<3>, keep_hidden: bool) -> MlpOutput {
+    pub fn forward(&self, x: Tensor<3>, options: MlpOptions) -> MlpOutput {
         let pre = self.c_fc.forward(x);
-        let post = activate(self.activation, pre.clone());
-        let hidden = keep_hidden.then(|| (pre, post.clone()));
+        let activation = if options.linear {
+            Activation::Identity
+        } else {
+            self.activation
+        };
+        let post = activate(activation, pre.clone());
+        let hidden = options.keep_hidden.then(|| (pre, post.clone()));
         MlpOutput {
             output: self.c_proj.forward(post),
             hidden,

@@ -7,10 +7,11 @@ use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig, Initializer};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
-use crate::attention::{AttentionInputs, LayerKv};
+use crate::attention::{AttentionInputs, HeadGate, LayerKv};
 use crate::block::Block;
 use crate::config::GptConfig;
 use crate::layer_norm::LayerNorm;
+use crate::mlp::MlpOptions;
 
 #[derive(Module, Debug)]
 pub struct Gpt {
@@ -29,6 +30,34 @@ pub struct HeadMask {
 impl HeadMask {
     pub fn is_empty(&self) -> bool {
         self.ablated.is_empty()
+    }
+
+    /// Only `(layer, head)` switched off.
+    pub fn single(layer: usize, head: usize) -> Self {
+        Self {
+            ablated: [(layer, head)].into(),
+        }
+    }
+
+    /// Every head of `layer` switched off.
+    pub fn layer(layer: usize, n_head: usize) -> Self {
+        Self {
+            ablated: (0..n_head).map(|head| (layer, head)).collect(),
+        }
+    }
+
+    /// Every head of the model switched off except `(layer, head)`.
+    pub fn all_but(layer: usize, head: usize, n_layer: usize, n_head: usize) -> Self {
+        Self {
+            ablated: (0..n_layer)
+                .flat_map(|l| (0..n_head).map(move |h| (l, h)))
+                .filter(|&lh| lh != (layer, head))
+                .collect(),
+        }
+    }
+
+    fn off_in(&self, layer: usize) -> usize {
+        self.ablated.iter().filter(|(l, _)| *l == layer).count()
     }
 }
 
@@ -72,6 +101,8 @@ pub struct ForwardOutput {
 pub struct ForwardOptions<'a> {
     pub trace: bool,
     pub head_mask: Option<&'a HeadMask>,
+    /// The block whose MLP runs without its activation (its linear part only).
+    pub linear_mlp: Option<usize>,
 }
 
 impl GptConfig {
@@ -166,12 +197,16 @@ impl Gpt {
                 future_mask: &future_mask,
                 head_gate: options
                     .head_mask
-                    .filter(|m| !m.is_empty())
+                    .filter(|m| m.off_in(layer) > 0)
                     .map(|m| self.head_gate(m, layer, &device)),
                 keep_probs: options.trace,
                 keep_kv: cache.is_some(),
             };
-            let out = block.forward(x, inputs, options.trace);
+            let mlp = MlpOptions {
+                keep_hidden: options.trace,
+                linear: options.linear_mlp == Some(layer),
+            };
+            let out = block.forward(x, inputs, mlp);
             x = out.output;
             new_kv.extend(out.kv);
             if let Some(trace) = trace.as_mut() {
@@ -199,7 +234,7 @@ impl Gpt {
         x.matmul(self.wte.weight.val().transpose().unsqueeze::<3>())
     }
 
-    fn head_gate(&self, mask: &HeadMask, layer: usize, device: &Device) -> Tensor<4> {
+    fn head_gate(&self, mask: &HeadMask, layer: usize, device: &Device) -> HeadGate {
         let gate: Vec<f32> = (0..self.n_head())
             .map(|head| {
                 if mask.ablated.contains(&(layer, head)) {
@@ -209,12 +244,15 @@ impl Gpt {
                 }
             })
             .collect();
-        Tensor::<1>::from_data(TensorData::new(gate, [self.n_head()]), device).reshape([
-            1,
-            self.n_head(),
-            1,
-            1,
-        ])
+        HeadGate {
+            gate: Tensor::<1>::from_data(TensorData::new(gate, [self.n_head()]), device).reshape([
+                1,
+                self.n_head(),
+                1,
+                1,
+            ]),
+            off_fraction: mask.off_in(layer) as f64 / self.n_head() as f64,
+        }
     }
 }
 
@@ -260,6 +298,7 @@ pub(crate) mod tests {
             &ForwardOptions {
                 trace: true,
                 head_mask: mask,
+                ..Default::default()
             },
             None,
         );
@@ -316,7 +355,7 @@ pub(crate) mod tests {
         let mut cache = KvCache::default();
         let options = ForwardOptions {
             trace: true,
-            head_mask: None,
+            ..Default::default()
         };
         // Prompt of 4, then one token at a time.
         let mut fed = 0;

@@ -115,6 +115,49 @@ pub fn entropy(probs: &[f32]) -> f32 {
         .sum()
 }
 
+/// The `n` largest values as `(id, value)`, largest first, ties by id.
+pub fn top_n(values: &[f32], n: usize) -> Vec<(u32, f32)> {
+    ranked(values)
+        .into_iter()
+        .take(n)
+        .map(|id| (id as u32, values[id]))
+        .collect()
+}
+
+/// Rank of `id` among `values` in the order of `top_n` (0 = the largest).
+pub fn rank_of(values: &[f32], id: usize) -> usize {
+    let v = values[id];
+    values
+        .iter()
+        .enumerate()
+        .filter(|&(i, &w)| w > v || (w == v && i < id))
+        .count()
+}
+
+/// Mean cross-entropy (nats) of predicting `ids[t + 1]` from row `t` of `logits` (`[time, vocab]`,
+/// row-major) for every row that has a next token; `None` when there is none.
+pub fn mean_next_token_loss(logits: &[f32], vocab: usize, ids: &[u32]) -> Option<f32> {
+    let n = ids.len().saturating_sub(1).min(logits.len() / vocab);
+    (n > 0).then(|| {
+        let total: f64 = (0..n)
+            .map(|t| -log_softmax(&logits[t * vocab..(t + 1) * vocab])[ids[t + 1] as usize] as f64)
+            .sum();
+        (total / n as f64) as f32
+    })
+}
+
+/// KL(P‖Q) in nats between the softmaxes of two logit vectors, summed in f64.
+pub fn kl_divergence(p_logits: &[f32], q_logits: &[f32]) -> f32 {
+    let (log_p, log_q) = (log_softmax(p_logits), log_softmax(q_logits));
+    log_p
+        .iter()
+        .zip(&log_q)
+        .filter(|(lp, _)| lp.is_finite())
+        .map(|(&lp, &lq)| (lp as f64).exp() * (lp as f64 - lq as f64))
+        .sum::<f64>()
+        .max(0.0) as f32
+}
+
 /// Ids sorted by value, largest first, ties by id.
 fn ranked(values: &[f32]) -> Vec<usize> {
     let mut ids: Vec<usize> = (0..values.len()).collect();

@@ -1,0 +1,218 @@
+//! Switching heads off: how the next-token distribution and the loss on a probe text change, and
+//! which heads matter most (each head switched off alone, ranked by the loss increase).
+
+use crate::error::{GlassboxError, Result};
+use crate::model::{ForwardOptions, Gpt, HeadMask};
+use crate::probe::ProbeRun;
+use crate::sampling::kl_divergence;
+
+/// One probe text run with and without the switched-off heads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AblationEffect {
+    /// Next-token logits after the last token, with every head on.
+    pub base_logits: Vec<f32>,
+    /// The same with the mask's heads off.
+    pub ablated_logits: Vec<f32>,
+    /// KL(with every head ‖ with the heads off) of the next-token distributions, in nats.
+    pub kl: f32,
+    /// Mean next-token loss over the probe text (`None` for a single token).
+    pub base_loss: Option<f32>,
+    pub ablated_loss: Option<f32>,
+}
+
+async fn run_masked(model: &Gpt, ids: &[u32], mask: &HeadMask) -> Result<ProbeRun> {
+    let options = ForwardOptions {
+        head_mask: Some(mask),
+        ..Default::default()
+    };
+    ProbeRun::run(model, ids, &options).await
+}
+
+/// The effect of switching off `mask`'s heads on `ids` (at most the context length).
+pub async fn ablation_effect(model: &Gpt, ids: &[u32], mask: &HeadMask) -> Result<AblationEffect> {
+    let base = run_masked(model, ids, &HeadMask::default()).await?;
+    let ablated = run_masked(model, ids, mask).await?;
+    Ok(AblationEffect {
+        kl: kl_divergence(base.last(), ablated.last()),
+        base_loss: base.loss(),
+        ablated_loss: ablated.loss(),
+        base_logits: base.last().to_vec(),
+        ablated_logits: ablated.last().to_vec(),
+    })
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeadImportance {
+    pub layer: usize,
+    pub head: usize,
+    /// Probe loss with this head alone switched off.
+    pub loss: f32,
+    /// `loss` minus the loss with every head on.
+    pub increase: f32,
+}
+
+/// Switches each head off alone, one forward pass per `advance`, so a page can show progress
+/// between passes and stop when asked.
+pub struct ImportanceScan {
+    ids: Vec<u32>,
+    base_loss: f32,
+    /// Heads still to measure, the next one last.
+    pending: Vec<(usize, usize)>,
+    measured: Vec<HeadImportance>,
+}
+
+impl ImportanceScan {
+    /// Measures the loss with every head on; `ids` needs at least two tokens.
+    pub async fn start(model: &Gpt, ids: &[u32]) -> Result<Self> {
+        let base_loss = run_masked(model, ids, &HeadMask::default())
+            .await?
+            .loss()
+            .ok_or_else(|| {
+                GlassboxError::Config(
+                    "ranking heads needs a probe text of at least two tokens".into(),
+                )
+            })?;
+        let mut pending: Vec<_> = (0..model.n_layer())
+            .flat_map(|l| (0..model.n_head()).map(move |h| (l, h)))
+            .collect();
+        pending.reverse();
+        Ok(Self {
+            ids: ids.to_vec(),
+            base_loss,
+            pending,
+            measured: Vec::new(),
+        })
+    }
+
+    pub fn base_loss(&self) -> f32 {
+        self.base_loss
+    }
+
+    /// Heads measured so far and in all.
+    pub fn progress(&self) -> (usize, usize) {
+        let done = self.measured.len();
+        (done, done + self.pending.len())
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Measures the next head (nothing once done).
+    pub async fn advance(&mut self, model: &Gpt) -> Result<()> {
+        let Some((layer, head)) = self.pending.last().copied() else {
+            return Ok(());
+        };
+        let run = run_masked(model, &self.ids, &HeadMask::single(layer, head)).await?;
+        let loss = run.loss().expect("two tokens checked at start");
+        self.pending.pop();
+        self.measured.push(HeadImportance {
+            layer,
+            head,
+            loss,
+            increase: loss - self.base_loss,
+        });
+        Ok(())
+    }
+
+    /// The heads measured so far, most important first (ties by layer, then head).
+    pub fn ranking(&self) -> Vec<HeadImportance> {
+        let mut ranked = self.measured.clone();
+        ranked.sort_by(|a, b| {
+            b.increase
+                .total_cmp(&a.increase)
+                .then(a.layer.cmp(&b.layer))
+                .then(a.head.cmp(&b.head))
+        });
+        ranked
+    }
+}
+
+/// Every head ranked by how much switching it off alone raises the loss on `ids`.
+pub async fn rank_heads(model: &Gpt, ids: &[u32]) -> Result<Vec<HeadImportance>> {
+    let mut scan = ImportanceScan::start(model, ids).await?;
+    while !scan.is_done() {
+        scan.advance(model).await?;
+    }
+    Ok(scan.ranking())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::{TOKENS, tiny_model};
+    use crate::trace::block_on;
+    use burn::module::Param;
+
+    #[test]
+    fn switching_no_head_off_changes_nothing() {
+        let model = tiny_model();
+        let effect = block_on(ablation_effect(&model, &TOKENS, &HeadMask::default())).unwrap();
+        assert_eq!(effect.base_logits, effect.ablated_logits);
+        assert_eq!(effect.kl, 0.0);
+        assert_eq!(effect.base_loss, effect.ablated_loss);
+    }
+
+    #[test]
+    fn switching_a_whole_layer_off_removes_its_attention_output() {
+        let model = tiny_model();
+        for layer in 0..model.n_layer() {
+            // The reference: the same model with that layer's attention output projection zeroed.
+            let mut removed = model.clone();
+            let proj = &mut removed.h[layer].attn.c_proj;
+            proj.weight = Param::from_tensor(proj.weight.val().zeros_like());
+            let bias = proj.bias.take().expect("c_proj has a bias");
+            proj.bias = Some(Param::from_tensor(bias.val().zeros_like()));
+            let reference =
+                block_on(ProbeRun::run(&removed, &TOKENS, &ForwardOptions::default())).unwrap();
+
+            let mask = HeadMask::layer(layer, model.n_head());
+            let effect = block_on(ablation_effect(&model, &TOKENS, &mask)).unwrap();
+            let diff = effect
+                .ablated_logits
+                .iter()
+                .zip(reference.last())
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(diff < 1e-4, "layer {layer}: logits differ by {diff}");
+            assert!((effect.ablated_loss.unwrap() - reference.loss().unwrap()).abs() < 1e-5);
+            assert!(effect.kl > 1e-4, "switching a layer off should matter");
+        }
+    }
+
+    #[test]
+    fn one_head_off_is_between_nothing_and_the_whole_layer() {
+        let model = tiny_model();
+        let one = block_on(ablation_effect(&model, &TOKENS, &HeadMask::single(1, 0))).unwrap();
+        assert!(one.kl > 0.0);
+        assert_ne!(one.base_logits, one.ablated_logits);
+        let all_but = HeadMask::all_but(1, 0, 2, 2);
+        assert_eq!(all_but.ablated.len(), 3);
+        assert!(!all_but.ablated.contains(&(1, 0)));
+    }
+
+    #[test]
+    fn importance_ranking_is_complete_sorted_and_deterministic() {
+        let model = tiny_model();
+        let first = block_on(rank_heads(&model, &TOKENS)).unwrap();
+        let second = block_on(rank_heads(&model, &TOKENS)).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(first.len(), 4);
+        assert!(first.windows(2).all(|w| w[0].increase >= w[1].increase));
+        // Each entry is that head's own ablation.
+        for entry in &first {
+            let mask = HeadMask::single(entry.layer, entry.head);
+            let effect = block_on(ablation_effect(&model, &TOKENS, &mask)).unwrap();
+            assert_eq!(effect.ablated_loss, Some(entry.loss));
+            let increase = entry.loss - effect.base_loss.unwrap();
+            assert!((entry.increase - increase).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn ranking_needs_two_tokens() {
+        let model = tiny_model();
+        let err = block_on(rank_heads(&model, &TOKENS[..1])).unwrap_err();
+        assert!(err.to_string().contains("two tokens"), "{err}");
+    }
+}

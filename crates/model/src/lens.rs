@@ -1,0 +1,166 @@
+//! The logit lens: what the model would predict if it stopped after each block. The residual
+//! stream after block `l` goes through the final LayerNorm (normalised with its own statistics,
+//! not the last block's) and the LM head.
+
+use burn::tensor::activation::softmax;
+use burn::tensor::{Tensor, Transaction};
+
+use crate::error::{GlassboxError, Result};
+use crate::model::{ForwardOptions, Gpt};
+use crate::probe::check_probe;
+use crate::sampling::{rank_of, softmax as softmax_f64, top_n};
+
+/// Where one token stands in a distribution.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenRank {
+    pub id: u32,
+    /// 0 = the most likely token.
+    pub rank: usize,
+    pub prob: f32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LensRow {
+    /// Blocks applied: 0 = the embeddings alone, `n_layer` = the whole model.
+    pub depth: usize,
+    /// The most likely next tokens as `(id, prob)`, descending.
+    pub top: Vec<(u32, f32)>,
+    /// The token the model finally chose, if given.
+    pub target: Option<TokenRank>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogitLens {
+    /// The position the rows are for.
+    pub position: usize,
+    /// One row per depth, 0..=n_layer.
+    pub rows: Vec<LensRow>,
+    /// The top-1 token and its probability, `[depth][position]`, for every position at once.
+    pub grid: Vec<Vec<(u32, f32)>>,
+}
+
+/// The logit lens over `ids` (at most the context length), detailed at `position`, tracking
+/// `target` there (usually the token generation picked).
+pub async fn logit_lens(
+    model: &Gpt,
+    ids: &[u32],
+    position: usize,
+    target: Option<u32>,
+    top: usize,
+) -> Result<LogitLens> {
+    check_probe(model, ids)?;
+    let n = ids.len();
+    let position = position.min(n - 1);
+    let out = model.forward_with(
+        model.token_tensor(&[ids.to_vec()]),
+        &ForwardOptions {
+            trace: true,
+            ..Default::default()
+        },
+        None,
+    );
+    let residual = out.trace.expect("traced").residual;
+    let depths = residual.len();
+    let vocab = model.vocab_size();
+    // [depth, position, vocab]: batch is 1, so the depths stack along dimension 0.
+    let logits = model.lm_head(model.ln_f.forward(Tensor::cat(residual, 0)));
+    let (best, best_id) = softmax(logits.clone(), 2).max_dim_with_indices(2);
+    let focus = logits.narrow(1, position, 1).reshape([depths, vocab]);
+    let data = Transaction::default()
+        .register(focus)
+        .register(best)
+        .register(best_id)
+        .execute_async()
+        .await
+        .map_err(|e| GlassboxError::Readback(format!("{e:?}")))?;
+    let [focus, best, best_id]: [_; 3] = data.try_into().expect("three tensors registered");
+    let floats = |d: burn::tensor::TensorData| {
+        d.try_into_vec::<f32>()
+            .map_err(|e| GlassboxError::Readback(format!("{e:?}")))
+    };
+    let (focus, best) = (floats(focus)?, floats(best)?);
+    let best_id: Vec<u32> = best_id.iter::<i64>().map(|id| id as u32).collect();
+
+    let rows = focus
+        .chunks(vocab)
+        .enumerate()
+        .map(|(depth, logits)| {
+            let probs = softmax_f64(logits);
+            LensRow {
+                depth,
+                top: top_n(&probs, top),
+                target: target.map(|id| TokenRank {
+                    id,
+                    rank: rank_of(logits, id as usize),
+                    prob: probs[id as usize],
+                }),
+            }
+        })
+        .collect();
+    let grid = (0..depths)
+        .map(|d| {
+            (0..n)
+                .map(|p| (best_id[d * n + p], best[d * n + p]))
+                .collect()
+        })
+        .collect();
+    Ok(LogitLens {
+        position,
+        rows,
+        grid,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::{TOKENS, tiny_model};
+    use crate::probe::ProbeRun;
+    use crate::trace::block_on;
+
+    #[test]
+    fn the_last_depth_is_the_models_own_prediction() {
+        let model = tiny_model();
+        let run = block_on(ProbeRun::run(&model, &TOKENS, &ForwardOptions::default())).unwrap();
+        for position in [0, 4, TOKENS.len() - 1] {
+            let lens = block_on(logit_lens(&model, &TOKENS, position, Some(5), 11)).unwrap();
+            assert_eq!(lens.rows.len(), model.n_layer() + 1);
+            let last = lens.rows.last().unwrap();
+            let probs = softmax_f64(run.row(position));
+            for &(id, p) in &last.top {
+                assert!((p - probs[id as usize]).abs() < 1e-6, "token {id}: {p}");
+            }
+            assert_eq!(last.top.len(), 11);
+            let target = last.target.as_ref().unwrap();
+            assert_eq!(target.rank, rank_of(run.row(position), 5));
+            // The grid's top-1 at the last depth is the model's argmax everywhere.
+            for (p, &(id, prob)) in lens.grid[model.n_layer()].iter().enumerate() {
+                let probs = softmax_f64(run.row(p));
+                assert_eq!(id, top_n(&probs, 1)[0].0);
+                assert!((prob - probs[id as usize]).abs() < 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn earlier_depths_differ_and_are_distributions() {
+        let model = tiny_model();
+        let lens = block_on(logit_lens(&model, &TOKENS, 8, None, 11)).unwrap();
+        for row in &lens.rows {
+            let total: f32 = row.top.iter().map(|(_, p)| p).sum();
+            assert!((total - 1.0).abs() < 1e-5);
+        }
+        assert_ne!(lens.rows[0].top, lens.rows[2].top);
+        assert_eq!(lens.grid.len(), 3);
+        assert!(lens.grid.iter().all(|row| row.len() == TOKENS.len()));
+    }
+
+    #[test]
+    fn refuses_empty_and_overlong_texts() {
+        let model = tiny_model();
+        assert!(block_on(logit_lens(&model, &[], 0, None, 5)).is_err());
+        let long = vec![1u32; 13];
+        let err = block_on(logit_lens(&model, &long, 0, None, 5)).unwrap_err();
+        assert!(err.to_string().contains("at most 12"), "{err}");
+    }
+}

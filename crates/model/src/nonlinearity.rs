@@ -1,0 +1,225 @@
+//! The MLP's non-linearity made visible: its hidden units before and after the activation for one
+//! token, and what the model predicts when one block's MLP keeps only its linear part.
+
+use crate::error::Result;
+use crate::model::{ForwardOptions, Gpt};
+use crate::probe::ProbeRun;
+use crate::sampling::kl_divergence;
+use crate::trace::Trace;
+
+/// One block's MLP hidden units at one position.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MlpActivity {
+    pub layer: usize,
+    pub position: usize,
+    /// Before the activation (`c_fc`'s output).
+    pub pre: Vec<f32>,
+    /// After it.
+    pub post: Vec<f32>,
+}
+
+/// A unit of the MLP's hidden layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unit {
+    pub index: usize,
+    pub pre: f32,
+    pub post: f32,
+}
+
+impl MlpActivity {
+    /// Query row `query` of block `layer` in a trace.
+    pub fn from_trace(trace: &Trace, layer: usize, query: usize) -> Self {
+        let start = (layer * trace.n_query + query) * trace.d_mlp;
+        let range = start..start + trace.d_mlp;
+        Self {
+            layer,
+            position: query,
+            pre: trace.mlp_pre[range.clone()].to_vec(),
+            post: trace.mlp_post[range].to_vec(),
+        }
+    }
+
+    /// The `k` units with the largest output, descending (ties by index).
+    pub fn most_active(&self, k: usize) -> Vec<Unit> {
+        crate::sampling::top_n(&self.post, k)
+            .into_iter()
+            .map(|(i, post)| Unit {
+                index: i as usize,
+                pre: self.pre[i as usize],
+                post,
+            })
+            .collect()
+    }
+
+    /// Share of units the activation changes by less than 1% (of the value, or of 1 near zero):
+    /// where it acts as the identity.
+    pub fn near_identity_share(&self) -> f32 {
+        let close = self
+            .pre
+            .iter()
+            .zip(&self.post)
+            .filter(|(pre, post)| (*pre - *post).abs() <= 0.01 * pre.abs().max(1.0))
+            .count();
+        close as f32 / self.pre.len().max(1) as f32
+    }
+}
+
+/// Counts of values in `bins` equal-width bins over `[lo, hi]` (values outside are clamped in).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Histogram {
+    pub lo: f32,
+    pub hi: f32,
+    pub counts: Vec<usize>,
+}
+
+impl Histogram {
+    pub fn new(values: &[f32], lo: f32, hi: f32, bins: usize) -> Self {
+        let mut counts = vec![0; bins.max(1)];
+        let width = (hi - lo).max(f32::EPSILON) / counts.len() as f32;
+        for v in values.iter().filter(|v| v.is_finite()) {
+            let bin = ((v - lo) / width)
+                .floor()
+                .clamp(0.0, (counts.len() - 1) as f32);
+            counts[bin as usize] += 1;
+        }
+        Self { lo, hi, counts }
+    }
+
+    /// The range covering every finite value of all the series, so their histograms compare.
+    pub fn range(series: &[&[f32]]) -> (f32, f32) {
+        let values = series
+            .iter()
+            .flat_map(|s| s.iter())
+            .filter(|v| v.is_finite());
+        let (lo, hi) = values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+        if lo <= hi { (lo, hi) } else { (0.0, 1.0) }
+    }
+}
+
+/// The next-token prediction with and without block `layer`'s activation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinearEffect {
+    pub base_logits: Vec<f32>,
+    /// With block `layer`'s MLP reduced to its linear part.
+    pub linear_logits: Vec<f32>,
+    /// KL(original ‖ linearised), nats.
+    pub kl: f32,
+}
+
+/// Next-token logits after the last of `ids`, with and without block `layer`'s activation.
+pub async fn linearised_effect(model: &Gpt, ids: &[u32], layer: usize) -> Result<LinearEffect> {
+    let base = ProbeRun::run(model, ids, &ForwardOptions::default()).await?;
+    let options = ForwardOptions {
+        linear_mlp: Some(layer),
+        ..Default::default()
+    };
+    let linear = ProbeRun::run(model, ids, &options).await?;
+    Ok(LinearEffect {
+        kl: kl_divergence(base.last(), linear.last()),
+        base_logits: base.last().to_vec(),
+        linear_logits: linear.last().to_vec(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::{TOKENS, tiny_model};
+    use crate::trace::block_on;
+    use burn::module::Param;
+
+    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn the_linear_part_alone_predicts_differently() {
+        let model = tiny_model();
+        for layer in 0..model.n_layer() {
+            let effect = block_on(linearised_effect(&model, &TOKENS, layer)).unwrap();
+            assert!(max_diff(&effect.base_logits, &effect.linear_logits) > 1e-2);
+            assert!(effect.kl > 0.0);
+        }
+    }
+
+    #[test]
+    fn no_difference_when_every_pre_activation_is_where_gelu_is_the_identity() {
+        // A large bias puts every pre-activation of block 0 far above zero, where GELU(x) = x.
+        let mut model = tiny_model();
+        let c_fc = &mut model.h[0].mlp.c_fc;
+        let bias = c_fc.bias.take().unwrap().val();
+        c_fc.bias = Some(Param::from_tensor(bias.ones_like() * 40.0));
+        let run = block_on(ProbeRun::run(
+            &model,
+            &TOKENS,
+            &ForwardOptions {
+                trace: true,
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+        let trace = run.trace.unwrap();
+        for q in 0..TOKENS.len() {
+            let activity = MlpActivity::from_trace(&trace, 0, q);
+            assert!(
+                activity.pre.iter().all(|&x| x > 6.0),
+                "pre-activations reach {:?}",
+                activity.pre.iter().copied().fold(f32::INFINITY, f32::min)
+            );
+            assert_eq!(activity.near_identity_share(), 1.0);
+        }
+        let effect = block_on(linearised_effect(&model, &TOKENS, 0)).unwrap();
+        let diff = max_diff(&effect.base_logits, &effect.linear_logits);
+        assert!(diff < 1e-3, "logits differ by {diff}");
+        // Block 1 is untouched: its non-linearity still matters.
+        let effect = block_on(linearised_effect(&model, &TOKENS, 1)).unwrap();
+        assert!(max_diff(&effect.base_logits, &effect.linear_logits) > 1e-2);
+    }
+
+    #[test]
+    fn activity_comes_from_the_trace_and_gelu_bends_it() {
+        let model = tiny_model();
+        let run = block_on(ProbeRun::run(
+            &model,
+            &TOKENS,
+            &ForwardOptions {
+                trace: true,
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+        let activity = MlpActivity::from_trace(run.trace.as_ref().unwrap(), 1, 3);
+        assert_eq!(activity.pre.len(), 64);
+        for (pre, post) in activity.pre.iter().zip(&activity.post) {
+            let expected = crate::mlp::gelu_tanh(burn::tensor::Tensor::<1>::from_floats(
+                [*pre],
+                &model.device(),
+            ))
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()[0];
+            assert!((post - expected).abs() < 1e-5);
+        }
+        assert!(activity.near_identity_share() < 1.0);
+        let top = activity.most_active(5);
+        assert!(top.windows(2).all(|w| w[0].post >= w[1].post));
+        assert_eq!(
+            top[0].post,
+            activity.post.iter().copied().fold(f32::MIN, f32::max)
+        );
+    }
+
+    #[test]
+    fn histogram_counts_every_value_once() {
+        let values = [-2.0, -1.0, 0.0, 0.5, 1.0, 2.0];
+        let (lo, hi) = Histogram::range(&[&values, &[3.0]]);
+        assert_eq!((lo, hi), (-2.0, 3.0));
+        let h = Histogram::new(&values, lo, hi, 5);
+        assert_eq!(h.counts, vec![1, 1, 2, 1, 1]);
+    }
+}

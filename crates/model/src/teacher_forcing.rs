@@ -1,0 +1,145 @@
+//! Training vs inference: training reads a whole text in one pass and predicts every next token
+//! at once (the causal mask keeps each position from seeing later ones); generation must feed
+//! each token back and run again. Both give the same predictions for the same prefix.
+
+use crate::attention_map::AttentionMatrix;
+use crate::error::{GlassboxError, Result};
+use crate::model::Gpt;
+use crate::model::{ForwardOptions, KvCache};
+use crate::probe::{ProbeRun, check_probe};
+use crate::sampling::{log_softmax, softmax, top_n};
+use crate::trace::read_floats;
+
+/// What the model predicts after one position of a text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PositionPrediction {
+    pub position: usize,
+    /// The token at this position.
+    pub token: u32,
+    /// The most likely next tokens, `(id, prob)` descending.
+    pub top: Vec<(u32, f32)>,
+    /// The text's actual next token, its probability and cross-entropy (none after the last).
+    pub next: Option<(u32, f32, f32)>,
+}
+
+fn predict(ids: &[u32], position: usize, logits: &[f32], top: usize) -> PositionPrediction {
+    PositionPrediction {
+        position,
+        token: ids[position],
+        top: top_n(&softmax(logits), top),
+        next: ids.get(position + 1).map(|&next| {
+            let log_p = log_softmax(logits)[next as usize];
+            (next, log_p.exp(), -log_p)
+        }),
+    }
+}
+
+/// The parallel pass training computes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TeacherForcing {
+    pub predictions: Vec<PositionPrediction>,
+    /// The pass's attention (future cells are 0: the causal mask).
+    pub attention: AttentionMatrix,
+    /// Mean cross-entropy over the positions that have a next token: the training loss.
+    pub loss: Option<f32>,
+}
+
+/// One forward pass over `ids`: a prediction at every position at once.
+pub async fn teacher_forced(model: &Gpt, ids: &[u32], top: usize) -> Result<TeacherForcing> {
+    let options = ForwardOptions {
+        trace: true,
+        ..Default::default()
+    };
+    let run = ProbeRun::run(model, ids, &options).await?;
+    let trace = run.trace.as_ref().expect("traced");
+    Ok(TeacherForcing {
+        predictions: (0..ids.len())
+            .map(|p| predict(ids, p, run.row(p), top))
+            .collect(),
+        attention: AttentionMatrix::from_trace(trace),
+        loss: run.loss(),
+    })
+}
+
+/// The same predictions as generation makes them: one pass per token, each feeding the next
+/// token of the text back in (through the KV cache).
+pub async fn one_at_a_time(
+    model: &Gpt,
+    ids: &[u32],
+    top: usize,
+) -> Result<Vec<PositionPrediction>> {
+    check_probe(model, ids)?;
+    let mut cache = KvCache::default();
+    let mut predictions = Vec::with_capacity(ids.len());
+    for (position, &id) in ids.iter().enumerate() {
+        let out = model.forward_with(
+            model.token_tensor(&[vec![id]]),
+            &ForwardOptions::default(),
+            Some(&mut cache),
+        );
+        let logits = read_floats(out.logits).await?;
+        if logits.len() != model.vocab_size() {
+            return Err(GlassboxError::Readback("one row of logits expected".into()));
+        }
+        predictions.push(predict(ids, position, &logits, top));
+    }
+    Ok(predictions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::{TOKENS, tiny_model};
+    use crate::trace::block_on;
+
+    #[test]
+    fn the_parallel_pass_predicts_what_generation_predicts_one_token_at_a_time() {
+        let model = tiny_model();
+        let parallel = block_on(teacher_forced(&model, &TOKENS, 11)).unwrap();
+        let sequential = block_on(one_at_a_time(&model, &TOKENS, 11)).unwrap();
+        assert_eq!(parallel.predictions.len(), TOKENS.len());
+        for (a, b) in parallel.predictions.iter().zip(&sequential) {
+            assert_eq!(a.token, b.token);
+            for ((id_a, p_a), (id_b, p_b)) in a.top.iter().zip(&b.top) {
+                assert!(
+                    (p_a - p_b).abs() < 1e-5,
+                    "position {}: {p_a} vs {p_b}",
+                    a.position
+                );
+                if (p_a - p_b).abs() < 1e-6 && id_a != id_b {
+                    continue; // a tie may order either way
+                }
+                assert_eq!(id_a, id_b);
+            }
+            match (a.next, b.next) {
+                (Some((ia, pa, la)), Some((ib, pb, lb))) => {
+                    assert_eq!(ia, ib);
+                    assert!((pa - pb).abs() < 1e-5 && (la - lb).abs() < 1e-4);
+                }
+                (None, None) => {}
+                _ => panic!("next tokens differ at {}", a.position),
+            }
+        }
+    }
+
+    #[test]
+    fn the_loss_is_the_mean_of_the_position_losses_and_the_mask_hides_the_future() {
+        let model = tiny_model();
+        let parallel = block_on(teacher_forced(&model, &TOKENS, 3)).unwrap();
+        let losses: Vec<f32> = parallel
+            .predictions
+            .iter()
+            .filter_map(|p| p.next.map(|(_, _, loss)| loss))
+            .collect();
+        assert_eq!(losses.len(), TOKENS.len() - 1);
+        let mean = losses.iter().sum::<f32>() / losses.len() as f32;
+        assert!((parallel.loss.unwrap() - mean).abs() < 1e-5);
+        assert!(parallel.predictions.last().unwrap().next.is_none());
+        let a = &parallel.attention;
+        for q in 0..a.size {
+            for k in q + 1..a.size {
+                assert_eq!(a.get(1, 1, q, k), 0.0);
+            }
+        }
+    }
+}
