@@ -13,6 +13,8 @@ pub enum Scale {
     Weights,
     /// Signed differences in [-max, max]: blue below zero, red above.
     Difference { max: f32 },
+    /// Distances in [0, 1] between heads: a full matrix (no causal mask), colour linear.
+    Distance,
 }
 
 /// Viridis, sampled at nine stops.
@@ -48,6 +50,7 @@ impl Scale {
                 let level = (value.clamp(0.0, 1.0).sqrt() * 255.0).round() as usize;
                 WEIGHT_COLOURS.with(|colours| colours[level])
             }
+            Scale::Distance => viridis(value),
             Scale::Difference { max } => {
                 let t = if max > 0.0 {
                     (value / max).clamp(-1.0, 1.0)
@@ -67,15 +70,21 @@ impl Scale {
     /// Legend range (bottom, top).
     fn range(self) -> (f32, f32) {
         match self {
-            Scale::Weights => (0.0, 1.0),
+            Scale::Weights | Scale::Distance => (0.0, 1.0),
             Scale::Difference { max } => (-max, max),
         }
+    }
+
+    /// Whether the matrix is queries × keys under the causal mask.
+    fn is_causal(self) -> bool {
+        !matches!(self, Scale::Distance)
     }
 
     /// Value shown at fraction `t` of the legend bar (inverse of the colour mapping).
     fn legend_value(self, t: f32) -> f32 {
         match self {
             Scale::Weights => t * t,
+            Scale::Distance => t,
             Scale::Difference { max } => (2.0 * t - 1.0) * max,
         }
     }
@@ -243,6 +252,7 @@ pub fn draw_detail(
 
     // The causal mask: hatched, so a hidden cell never reads as a weight of 0. The cells go on
     // top as one scaled image whose future cells are transparent.
+    let causal = scale.is_causal();
     ctx.set_fill_style_str(theme.masked);
     ctx.fill_rect(layout.left, layout.top, side, side);
     ctx.save();
@@ -261,7 +271,7 @@ pub fn draw_detail(
     ctx.stroke();
     ctx.restore();
     if let Some(image) = cells_image(size, |q, k| {
-        (k <= q).then(|| scale.colour(data[q * size + k]))
+        (!causal || k <= q).then(|| scale.colour(data[q * size + k]))
     }) {
         ctx.set_image_smoothing_enabled(false);
         let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
@@ -300,11 +310,12 @@ pub fn draw_detail(
     ctx.set_text_align("left");
     ctx.set_text_baseline("top");
     ctx.set_font("12px system-ui, sans-serif");
-    let _ = ctx.fill_text(
-        &format!("{title}   (rows: queries, columns: keys)"),
-        4.0,
-        4.0,
-    );
+    let axes = if causal {
+        "   (rows: queries, columns: keys)"
+    } else {
+        ""
+    };
+    let _ = ctx.fill_text(&format!("{title}{axes}"), 4.0, 4.0);
 
     draw_legend(
         &ctx,

@@ -33,14 +33,14 @@ impl PlotArea {
     }
 }
 
-fn colour(hex: &str) -> RGBColor {
+pub fn colour(hex: &str) -> RGBColor {
     let channel =
         |i: usize| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("80"), 16).unwrap_or(128);
     RGBColor(channel(1), channel(3), channel(5))
 }
 
-const TRAIN: RGBColor = RGBColor(31, 119, 180);
-const VALIDATION: RGBColor = RGBColor(230, 85, 13);
+pub const TRAIN: RGBColor = RGBColor(31, 119, 180);
+pub const VALIDATION: RGBColor = RGBColor(230, 85, 13);
 
 /// Draws `record`'s curves; `hover` marks one step. Returns the plot's position.
 pub fn draw(
@@ -180,3 +180,51 @@ pub fn draw(
         last_step,
     })
 }
+
+/// How diverse the heads were over the run: the mean Jensen–Shannon distance between two heads of
+/// the same layer on the probe sentence, at each attention snapshot, on the loss chart's steps.
+pub fn draw_diversity(canvas: &HtmlCanvasElement, record: &RunRecord) -> Option<()> {
+    let theme = theme();
+    let root = CanvasBackend::with_canvas_object(canvas.clone())?.into_drawing_area();
+    root.fill(&colour(theme.background)).ok()?;
+    let text = colour(theme.text);
+    let points = record.head_diversity();
+    let last_step = record.settings.train.total_steps.max(record.step()).max(1) as f64;
+    let high = points.iter().map(|p| p.1 as f64).fold(0.1, f64::max) * 1.15;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(46)
+        .build_cartesian_2d(0f64..last_step, 0f64..high.min(1.0))
+        .ok()?;
+    chart
+        .configure_mesh()
+        .x_desc("step")
+        .y_desc("head distance")
+        .x_labels((last_step as usize + 1).min(10))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_labels(4)
+        .axis_style(text.mix(0.6))
+        .bold_line_style(text.mix(0.08))
+        .light_line_style(text.mix(0.0))
+        .label_style(("sans-serif", 12).into_font().color(&text))
+        .draw()
+        .ok()?;
+    let series: Vec<(f64, f64)> = points.iter().map(|&(s, d)| (s as f64, d as f64)).collect();
+    chart
+        .draw_series(LineSeries::new(
+            series.iter().copied(),
+            DIVERSITY.stroke_width(2),
+        ))
+        .ok()?;
+    chart
+        .draw_series(
+            series
+                .iter()
+                .map(|&p| Circle::new(p, 3, DIVERSITY.filled())),
+        )
+        .ok()?;
+    root.present().ok()
+}
+
+const DIVERSITY: RGBColor = RGBColor(117, 66, 198);

@@ -4,8 +4,10 @@
 mod components;
 mod download;
 mod heatmap;
+mod inside;
 mod loader;
 mod loss_chart;
+mod mlp_chart;
 mod opener;
 mod session;
 mod state;
@@ -17,8 +19,10 @@ use components::attention::{AttentionPanel, Details, provide_attention};
 use components::candidates::Candidates;
 use components::controls::{DecodingControls, PromptBox};
 use components::header::Header;
+use components::inside::InsideView;
 use components::timeline::Timeline;
 use components::train::TrainView;
+use inside::InsideState;
 use leptos::prelude::*;
 use state::{AppState, View};
 use training::TrainState;
@@ -34,6 +38,7 @@ fn App() -> impl IntoView {
     state.sync_url(train.form.into());
     state.follow_colour_scheme();
     provide_attention(state);
+    provide_context(InsideState::new(state));
     train.look_for_saved_run();
     let dragging = RwSignal::new(false);
     // Files dropped anywhere (unless a drop zone inside took them) open as a model.
@@ -66,6 +71,7 @@ fn App() -> impl IntoView {
         <ResumeOffer />
         {move || match state.view.get() {
             View::Visualize => view! { <Visualizer /> }.into_any(),
+            View::Inside => view! { <InsideView /> }.into_any(),
             View::Train => view! { <TrainView /> }.into_any(),
         }}
         </div>
@@ -87,6 +93,7 @@ fn Tabs() -> impl IntoView {
     view! {
         <nav class="tabs" role="tablist">
             {tab(View::Visualize, "Generate", "view-visualize")}
+            {tab(View::Inside, "Inside", "view-inside")}
             {tab(View::Train, "Train", "view-train")}
             <span class="hint">{move || match train.phase.get() {
                 training::Phase::Running => format!(

@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use glassbox_model::{AttentionMatrix, DecodeSettings, Generator, Gpt, StepRecord, Tokenizer};
+use glassbox_model::beam::BeamTree;
+use glassbox_model::{
+    AttentionMatrix, DecodeSettings, Generator, Gpt, HeadMask, StepRecord, Tokenizer,
+};
 
 /// Prompts longer than this are refused: the timeline would be unreadable and every token is
 /// re-encoded on each edit.
@@ -44,11 +47,17 @@ impl Session {
         self.generator.is_done()
     }
 
-    /// Generates one token with `settings`.
-    pub async fn step(&mut self, settings: DecodeSettings) -> Result<(), String> {
+    /// Generates one token with `settings`, with `head_mask`'s heads switched off.
+    pub async fn step(
+        &mut self,
+        settings: DecodeSettings,
+        head_mask: HeadMask,
+    ) -> Result<(), String> {
         self.generator.settings = settings;
+        let heads_off = head_mask.ablated.len();
+        self.generator.head_mask = head_mask;
         let record = self.generator.step().await.map_err(|e| e.to_string())?;
-        let view = step_view(record, &self.tokenizer);
+        let view = step_view(record, &self.tokenizer, heads_off);
         self.views.push(Arc::new(view));
         Ok(())
     }
@@ -63,6 +72,7 @@ impl Session {
         let g = &self.generator;
         let tokenizer = &self.tokenizer;
         Snapshot {
+            ids: g.tokens().to_vec(),
             tokens: g
                 .tokens()
                 .iter()
@@ -78,15 +88,32 @@ impl Session {
         }
     }
 
+    /// The prompt's tokens.
+    pub fn prompt_ids(&self) -> &[u32] {
+        self.generator.prompt()
+    }
+
+    /// What the current beam search scored (empty outside beam search), and its best sequence.
+    pub fn beam_tree(&self) -> (BeamTree, Vec<u32>) {
+        let best = self
+            .generator
+            .best_beam()
+            .map(|b| b.tokens)
+            .unwrap_or_default();
+        (self.generator.beam_tree(), best)
+    }
+
     pub fn attention(&self, step: usize) -> Option<Arc<AttentionMatrix>> {
         (step < self.generator.steps().len()).then(|| Arc::new(self.generator.attention(step)))
     }
 }
 
-fn step_view(s: &StepRecord, tokenizer: &Tokenizer) -> StepView {
+fn step_view(s: &StepRecord, tokenizer: &Tokenizer, heads_off: usize) -> StepView {
     let label = |id: &u32| tokenizer.token_label(*id);
     StepView {
         index: s.index,
+        heads_off,
+        window_ids: s.window().to_vec(),
         logits: Arc::new(s.logits.clone()),
         settings: s.settings.clone(),
         chosen: s.chosen,
@@ -113,6 +140,7 @@ fn step_view(s: &StepRecord, tokenizer: &Tokenizer) -> StepView {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
     /// Prompt + generated tokens.
+    pub ids: Vec<u32>,
     pub tokens: Vec<TokenView>,
     pub prompt_len: usize,
     /// First token the model will read at the next step.
@@ -142,6 +170,10 @@ pub struct TokenView {
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepView {
     pub index: usize,
+    /// Heads switched off while this token was generated.
+    pub heads_off: usize,
+    /// The tokens the model read for this step (its window).
+    pub window_ids: Vec<u32>,
     pub logits: Arc<Vec<f32>>,
     /// The settings the token was picked with.
     pub settings: DecodeSettings,

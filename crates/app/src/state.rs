@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use glassbox_model::beam::BeamTree;
 use glassbox_model::{
-    AttentionMatrix, CandidateSummary, DecodeSettings, Distribution, Generator, Gpt, HeadView,
-    Tokenizer,
+    AttentionMatrix, CandidateSummary, DecodeSettings, Distribution, Generator, Gpt, HeadMask,
+    HeadView, Tokenizer,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -56,6 +57,7 @@ pub struct Timings {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
     Visualize,
+    Inside,
     Train,
 }
 
@@ -63,15 +65,25 @@ impl View {
     pub fn param(self) -> &'static str {
         match self {
             View::Visualize => "visualize",
+            View::Inside => "inside",
             View::Train => "train",
         }
     }
 
     pub fn from_param(value: &str) -> Option<Self> {
-        [View::Visualize, View::Train]
+        [View::Visualize, View::Inside, View::Train]
             .into_iter()
             .find(|v| v.param() == value)
     }
+}
+
+/// A beam search as the tree view draws it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BeamSearchView {
+    pub tree: BeamTree,
+    /// The best sequence so far (generated tokens).
+    pub best: Vec<u32>,
+    pub prompt: Vec<u32>,
 }
 
 /// Candidate rows shown by default.
@@ -108,6 +120,8 @@ pub struct AppState {
     pub theme_version: RwSignal<u32>,
     /// (layers, heads) of the loaded model, once known.
     pub model_shape: RwSignal<Option<(usize, usize)>>,
+    /// Heads switched off: the next steps are generated without them.
+    pub head_mask: RwSignal<HeadMask>,
     /// "4 layers × 4 heads, …" of the loaded model.
     summary: StoredValue<String>,
     revision: RwSignal<u64>,
@@ -156,6 +170,7 @@ impl AppState {
             grid_render_ms: RwSignal::new(None),
             theme_version: RwSignal::new(0),
             model_shape: RwSignal::new(None),
+            head_mask: RwSignal::new(HeadMask::default()),
             summary: StoredValue::new(String::new()),
             revision: RwSignal::new(0),
             session: StoredValue::new_local(None),
@@ -189,6 +204,26 @@ impl AppState {
         self.tokenizer
             .with_value(|t| t.as_ref().map(|t| t.token_text(id)))
             .unwrap_or_default()
+    }
+
+    /// The model the page steps (a cheap handle: tensors are shared).
+    pub fn model(&self) -> Option<Gpt> {
+        self.model.get_value()
+    }
+
+    /// The current beam search's tree and best sequence, and the prompt (tracks the session).
+    pub fn beam_tree(&self) -> Option<BeamSearchView> {
+        self.revision.track();
+        self.session.with_value(|s| {
+            s.as_ref().map(|s| {
+                let (tree, best) = s.beam_tree();
+                BeamSearchView {
+                    tree,
+                    best,
+                    prompt: s.prompt_ids().to_vec(),
+                }
+            })
+        })
     }
 
     /// The (layers, heads) of the loaded model.
@@ -290,7 +325,7 @@ impl AppState {
             return Err("beam search has finished (every beam ended): press Back or Reset".into());
         }
         let start = now_ms();
-        let result = session.step(settings).await;
+        let result = session.step(settings, self.head_mask.get_untracked()).await;
         self.last_step_ms.set(Some(now_ms() - start));
         self.session.set_value(Some(session));
         self.selected.set(None);
@@ -393,6 +428,7 @@ impl AppState {
         });
         let c = checkpoint.config();
         self.model_shape.set(Some((c.n_layer, c.n_head)));
+        self.head_mask.set(HeadMask::default());
         self.checkpoint.set_value(Some(checkpoint));
     }
 

@@ -9,7 +9,7 @@ use crate::sampling::kl_divergence;
 /// One probe text run with and without the switched-off heads.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AblationEffect {
-    /// Next-token logits after the last token, with every head on.
+    /// Next-token logits after the chosen position, with every head on.
     pub base_logits: Vec<f32>,
     /// The same with the mask's heads off.
     pub ablated_logits: Vec<f32>,
@@ -28,16 +28,24 @@ async fn run_masked(model: &Gpt, ids: &[u32], mask: &HeadMask) -> Result<ProbeRu
     ProbeRun::run(model, ids, &options).await
 }
 
-/// The effect of switching off `mask`'s heads on `ids` (at most the context length).
-pub async fn ablation_effect(model: &Gpt, ids: &[u32], mask: &HeadMask) -> Result<AblationEffect> {
+/// The effect of switching off `mask`'s heads: on the loss over the probe text `ids` (at most the
+/// context length) and on the next-token distribution after `position`.
+pub async fn ablation_effect(
+    model: &Gpt,
+    ids: &[u32],
+    position: usize,
+    mask: &HeadMask,
+) -> Result<AblationEffect> {
     let base = run_masked(model, ids, &HeadMask::default()).await?;
     let ablated = run_masked(model, ids, mask).await?;
+    let position = position.min(ids.len() - 1);
+    let (base_logits, ablated_logits) = (base.row(position), ablated.row(position));
     Ok(AblationEffect {
-        kl: kl_divergence(base.last(), ablated.last()),
+        kl: kl_divergence(base_logits, ablated_logits),
         base_loss: base.loss(),
         ablated_loss: ablated.loss(),
-        base_logits: base.last().to_vec(),
-        ablated_logits: ablated.last().to_vec(),
+        base_logits: base_logits.to_vec(),
+        ablated_logits: ablated_logits.to_vec(),
     })
 }
 
@@ -144,10 +152,13 @@ mod tests {
     use crate::trace::block_on;
     use burn::module::Param;
 
+    const LAST: usize = TOKENS.len() - 1;
+
     #[test]
     fn switching_no_head_off_changes_nothing() {
         let model = tiny_model();
-        let effect = block_on(ablation_effect(&model, &TOKENS, &HeadMask::default())).unwrap();
+        let effect =
+            block_on(ablation_effect(&model, &TOKENS, LAST, &HeadMask::default())).unwrap();
         assert_eq!(effect.base_logits, effect.ablated_logits);
         assert_eq!(effect.kl, 0.0);
         assert_eq!(effect.base_loss, effect.ablated_loss);
@@ -167,7 +178,7 @@ mod tests {
                 block_on(ProbeRun::run(&removed, &TOKENS, &ForwardOptions::default())).unwrap();
 
             let mask = HeadMask::layer(layer, model.n_head());
-            let effect = block_on(ablation_effect(&model, &TOKENS, &mask)).unwrap();
+            let effect = block_on(ablation_effect(&model, &TOKENS, LAST, &mask)).unwrap();
             let diff = effect
                 .ablated_logits
                 .iter()
@@ -183,7 +194,13 @@ mod tests {
     #[test]
     fn one_head_off_is_between_nothing_and_the_whole_layer() {
         let model = tiny_model();
-        let one = block_on(ablation_effect(&model, &TOKENS, &HeadMask::single(1, 0))).unwrap();
+        let one = block_on(ablation_effect(
+            &model,
+            &TOKENS,
+            LAST,
+            &HeadMask::single(1, 0),
+        ))
+        .unwrap();
         assert!(one.kl > 0.0);
         assert_ne!(one.base_logits, one.ablated_logits);
         let all_but = HeadMask::all_but(1, 0, 2, 2);
@@ -202,7 +219,7 @@ mod tests {
         // Each entry is that head's own ablation.
         for entry in &first {
             let mask = HeadMask::single(entry.layer, entry.head);
-            let effect = block_on(ablation_effect(&model, &TOKENS, &mask)).unwrap();
+            let effect = block_on(ablation_effect(&model, &TOKENS, LAST, &mask)).unwrap();
             assert_eq!(effect.ablated_loss, Some(entry.loss));
             let increase = entry.loss - effect.base_loss.unwrap();
             assert!((entry.increase - increase).abs() < 1e-6);

@@ -217,18 +217,22 @@ impl BeamTree {
         Self { nodes }
     }
 
-    /// The nodes spelling `tokens` from the first step, if the search scored that path.
-    pub fn path_of(&self, tokens: &[u32]) -> Option<Vec<usize>> {
+    /// The nodes spelling the longest prefix of `tokens` the search scored (all of `tokens` for
+    /// a sequence it kept to the end; fewer for one it pruned or never reached).
+    pub fn path_of(&self, tokens: &[u32]) -> Vec<usize> {
         let mut path: Vec<usize> = Vec::with_capacity(tokens.len());
         for (step, &token) in tokens.iter().enumerate() {
             let parent = path.last().copied();
-            let node = self
+            let found = self
                 .nodes
                 .iter()
-                .position(|n| n.step == step && n.parent == parent && n.token == token)?;
-            path.push(node);
+                .position(|n| n.step == step && n.parent == parent && n.token == token);
+            match found {
+                Some(node) => path.push(node),
+                None => break,
+            }
         }
-        Some(path)
+        path
     }
 
     pub fn steps(&self) -> usize {
@@ -319,13 +323,17 @@ pub(crate) mod tests {
             }
         }
         let best = search.best();
-        let path = tree
-            .path_of(&best.tokens)
-            .expect("the best beam is in the tree");
+        let path = tree.path_of(&best.tokens);
+        assert_eq!(
+            path.len(),
+            best.tokens.len(),
+            "the best beam is in the tree"
+        );
         let last = &tree.nodes[*path.last().unwrap()];
         assert_eq!(last.fate, Fate::Finished);
         assert!((last.sum_logprob - best.sum_logprob).abs() < 1e-6);
-        assert_eq!(tree.path_of(&[9]), None);
+        assert!(tree.path_of(&[9]).is_empty());
+        assert_eq!(tree.path_of(&[best.tokens[0], 9]), path[..1]);
     }
 
     #[test]

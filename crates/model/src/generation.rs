@@ -3,7 +3,7 @@
 //! and go back. Greedy and sampling reuse a KV cache; the window slides past the context length.
 
 use crate::attention_map::AttentionMatrix;
-use crate::beam::{BeamSearch, FinishedBeam};
+use crate::beam::{BeamSearch, BeamTree, FinishedBeam};
 use crate::error::{GlassboxError, Result};
 use crate::model::{ForwardOptions, Gpt, HeadMask, KvCache};
 use crate::sampling::{DecodeSettings, Distribution, Strategy, argmax, step_uniform};
@@ -119,6 +119,18 @@ impl Generator {
 
     fn beam_state(&self) -> Option<&BeamSearch> {
         self.steps.last().and_then(|s| s.beams.as_ref())
+    }
+
+    /// Everything the current beam search scored, step by step (empty outside beam search).
+    pub fn beam_tree(&self) -> BeamTree {
+        let searches: Vec<&BeamSearch> =
+            self.steps.iter().filter_map(|s| s.beams.as_ref()).collect();
+        // The current search began at its last first step.
+        let start = searches
+            .iter()
+            .rposition(|s| s.steps_done == 1)
+            .unwrap_or(0);
+        BeamTree::of(searches[start..].iter().copied())
     }
 
     /// The best finished (or live) beam, in beam mode.
@@ -304,6 +316,20 @@ impl Generator {
     }
 }
 
+/// The greedy continuation of `prompt` for `n` tokens, each with the summed log-probability of the
+/// continuation so far (to set beside a beam search's).
+pub async fn greedy_path(model: Gpt, prompt: Vec<u32>, n: usize) -> Result<Vec<(u32, f32)>> {
+    let mut generator = Generator::new(model, prompt, DecodeSettings::default())?;
+    let mut path = Vec::with_capacity(n);
+    let mut sum = 0.0;
+    for _ in 0..n {
+        let step = generator.step().await?;
+        sum += crate::sampling::log_softmax(&step.logits)[step.chosen as usize];
+        path.push((step.chosen, sum));
+    }
+    Ok(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,6 +471,39 @@ mod tests {
         let found = generator.best_beam().unwrap();
         assert_eq!(found.tokens, best.1);
         assert!((found.sum_logprob - best.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn greedy_path_is_a_width_one_beam_and_the_tree_holds_the_best_beam() {
+        let model = tiny_model();
+        let greedy = block_on(greedy_path(model.clone(), TOKENS[..3].to_vec(), 4)).unwrap();
+        assert!(
+            greedy.windows(2).all(|w| w[1].1 <= w[0].1),
+            "sums only fall"
+        );
+        for width in [1, 3] {
+            let settings = DecodeSettings {
+                strategy: Strategy::Beam,
+                beam_width: width,
+                length_penalty: 0.0,
+                ..Default::default()
+            };
+            let mut generator =
+                Generator::new(model.clone(), TOKENS[..3].to_vec(), settings).unwrap();
+            generator.max_new_tokens = 4;
+            while !generator.is_done() {
+                block_on(generator.step()).unwrap();
+            }
+            let best = generator.best_beam().unwrap();
+            let tree = generator.beam_tree();
+            assert_eq!(tree.steps(), 4);
+            assert_eq!(tree.path_of(&best.tokens).len(), 4, "best beam in the tree");
+            if width == 1 {
+                let tokens: Vec<u32> = greedy.iter().map(|g| g.0).collect();
+                assert_eq!(best.tokens, tokens);
+                assert!((best.sum_logprob - greedy[3].1).abs() < 1e-5);
+            }
+        }
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct LensRow {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogitLens {
+    /// The text read.
+    pub ids: Vec<u32>,
     /// The position the rows are for.
     pub position: usize,
     /// One row per depth, 0..=n_layer.
@@ -105,6 +107,7 @@ pub async fn logit_lens(
         })
         .collect();
     Ok(LogitLens {
+        ids: ids.to_vec(),
         position,
         rows,
         grid,
@@ -162,5 +165,10 @@ mod tests {
         let long = vec![1u32; 13];
         let err = block_on(logit_lens(&model, &long, 0, None, 5)).unwrap_err();
         assert!(err.to_string().contains("at most 12"), "{err}");
+        let err = block_on(logit_lens(&model, &[3, 11], 0, None, 5)).unwrap_err();
+        assert!(
+            err.to_string().contains("outside the model's vocabulary"),
+            "{err}"
+        );
     }
 }

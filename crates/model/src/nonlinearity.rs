@@ -27,16 +27,19 @@ pub struct Unit {
 }
 
 impl MlpActivity {
-    /// Query row `query` of block `layer` in a trace.
-    pub fn from_trace(trace: &Trace, layer: usize, query: usize) -> Self {
+    /// Query row `query` of block `layer` in a trace (`None` when the trace has no such row).
+    pub fn from_trace(trace: &Trace, layer: usize, query: usize) -> Option<Self> {
+        if layer >= trace.n_layer || query >= trace.n_query {
+            return None;
+        }
         let start = (layer * trace.n_query + query) * trace.d_mlp;
         let range = start..start + trace.d_mlp;
-        Self {
+        Some(Self {
             layer,
             position: query,
             pre: trace.mlp_pre[range.clone()].to_vec(),
             post: trace.mlp_post[range].to_vec(),
-        }
+        })
     }
 
     /// The `k` units with the largest output, descending (ties by index).
@@ -165,7 +168,7 @@ mod tests {
         .unwrap();
         let trace = run.trace.unwrap();
         for q in 0..TOKENS.len() {
-            let activity = MlpActivity::from_trace(&trace, 0, q);
+            let activity = MlpActivity::from_trace(&trace, 0, q).unwrap();
             assert!(
                 activity.pre.iter().all(|&x| x > 6.0),
                 "pre-activations reach {:?}",
@@ -193,7 +196,10 @@ mod tests {
             },
         ))
         .unwrap();
-        let activity = MlpActivity::from_trace(run.trace.as_ref().unwrap(), 1, 3);
+        let trace = run.trace.as_ref().unwrap();
+        let activity = MlpActivity::from_trace(trace, 1, 3).unwrap();
+        assert_eq!(MlpActivity::from_trace(trace, 1, TOKENS.len()), None);
+        assert_eq!(MlpActivity::from_trace(trace, 2, 0), None);
         assert_eq!(activity.pre.len(), 64);
         for (pre, post) in activity.pre.iter().zip(&activity.post) {
             let expected = crate::mlp::gelu_tanh(burn::tensor::Tensor::<1>::from_floats(

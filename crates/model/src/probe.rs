@@ -20,6 +20,12 @@ pub fn check_probe(model: &Gpt, ids: &[u32]) -> Result<()> {
     if ids.is_empty() {
         return Err(GlassboxError::EmptyPrompt);
     }
+    if let Some(&id) = ids.iter().find(|&&id| id as usize >= model.vocab_size()) {
+        return Err(GlassboxError::Config(format!(
+            "token id {id} is outside the model's vocabulary of {}",
+            model.vocab_size()
+        )));
+    }
     if ids.len() > model.context_length() {
         return Err(GlassboxError::Config(format!(
             "the text has {} tokens; the model reads at most {} at once",

@@ -11,6 +11,7 @@ use crate::attention_map::AttentionMatrix;
 use crate::checkpoint::{Checkpoint, TrainingRecord};
 use crate::config::GptConfig;
 use crate::data::Corpus;
+use crate::diversity::mean_within_layer_distance;
 use crate::error::{GlassboxError, Result};
 use crate::generation::Generator;
 use crate::model::Gpt;
@@ -155,6 +156,15 @@ impl RunRecord {
         let remaining = self.settings.train.total_steps.saturating_sub(self.step());
         let rate = self.tokens_per_second(20)? / self.tokens_per_step() as f64;
         Some(remaining as f64 / rate)
+    }
+
+    /// How diverse the heads were at each attention snapshot: `(step, mean distance between two
+    /// heads of the same layer on the probe sentence)`.
+    pub fn head_diversity(&self) -> Vec<(usize, f32)> {
+        self.snapshots
+            .iter()
+            .map(|s| (s.step, mean_within_layer_distance(&s.attention)))
+            .collect()
     }
 
     /// Exponential moving average of the training loss (bias-corrected, so it starts at the
@@ -485,6 +495,12 @@ mod tests {
         let row: f32 = (0..16).map(|k| last.get(1, 1, 15, k)).sum();
         assert!((row - 1.0).abs() < 1e-4, "{row}");
         assert_eq!(last.get(0, 0, 2, 3), 0.0, "no attention to the future");
+        let diversity = record.head_diversity();
+        assert_eq!(
+            diversity.iter().map(|d| d.0).collect::<Vec<_>>(),
+            [0, 3, 6, 7]
+        );
+        assert!(diversity.iter().all(|d| (0.0..=1.0).contains(&d.1)));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::model::Gpt;
 use crate::model::{ForwardOptions, KvCache};
 use crate::probe::{ProbeRun, check_probe};
 use crate::sampling::{log_softmax, softmax, top_n};
-use crate::trace::read_floats;
+use crate::trace::{Trace, read_floats};
 
 /// What the model predicts after one position of a text.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,10 +38,21 @@ fn predict(ids: &[u32], position: usize, logits: &[f32], top: usize) -> Position
 #[derive(Clone, Debug, PartialEq)]
 pub struct TeacherForcing {
     pub predictions: Vec<PositionPrediction>,
-    /// The pass's attention (future cells are 0: the causal mask).
-    pub attention: AttentionMatrix,
+    /// The pass's trace: attention (future cells are 0: the causal mask), residual stream, MLP.
+    pub trace: Trace,
     /// Mean cross-entropy over the positions that have a next token: the training loss.
     pub loss: Option<f32>,
+}
+
+impl TeacherForcing {
+    /// The text the pass read.
+    pub fn ids(&self) -> Vec<u32> {
+        self.predictions.iter().map(|p| p.token).collect()
+    }
+
+    pub fn attention(&self) -> AttentionMatrix {
+        AttentionMatrix::from_trace(&self.trace)
+    }
 }
 
 /// One forward pass over `ids`: a prediction at every position at once.
@@ -51,39 +62,76 @@ pub async fn teacher_forced(model: &Gpt, ids: &[u32], top: usize) -> Result<Teac
         ..Default::default()
     };
     let run = ProbeRun::run(model, ids, &options).await?;
-    let trace = run.trace.as_ref().expect("traced");
     Ok(TeacherForcing {
         predictions: (0..ids.len())
             .map(|p| predict(ids, p, run.row(p), top))
             .collect(),
-        attention: AttentionMatrix::from_trace(trace),
         loss: run.loss(),
+        trace: run.trace.expect("traced"),
     })
 }
 
 /// The same predictions as generation makes them: one pass per token, each feeding the next
-/// token of the text back in (through the KV cache).
-pub async fn one_at_a_time(
-    model: &Gpt,
-    ids: &[u32],
+/// token of the text back in (through the KV cache). `advance` runs one pass, so a page can show
+/// them one by one.
+pub struct OneAtATime {
+    ids: Vec<u32>,
     top: usize,
-) -> Result<Vec<PositionPrediction>> {
-    check_probe(model, ids)?;
-    let mut cache = KvCache::default();
-    let mut predictions = Vec::with_capacity(ids.len());
-    for (position, &id) in ids.iter().enumerate() {
+    cache: KvCache,
+    predictions: Vec<PositionPrediction>,
+}
+
+impl OneAtATime {
+    pub fn new(model: &Gpt, ids: &[u32], top: usize) -> Result<Self> {
+        check_probe(model, ids)?;
+        Ok(Self {
+            ids: ids.to_vec(),
+            top,
+            cache: KvCache::default(),
+            predictions: Vec::with_capacity(ids.len()),
+        })
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.predictions.len() == self.ids.len()
+    }
+
+    pub fn predictions(&self) -> &[PositionPrediction] {
+        &self.predictions
+    }
+
+    /// Feeds the next token and predicts what follows it (nothing once done).
+    pub async fn advance(&mut self, model: &Gpt) -> Result<()> {
+        let position = self.predictions.len();
+        let Some(&id) = self.ids.get(position) else {
+            return Ok(());
+        };
         let out = model.forward_with(
             model.token_tensor(&[vec![id]]),
             &ForwardOptions::default(),
-            Some(&mut cache),
+            Some(&mut self.cache),
         );
         let logits = read_floats(out.logits).await?;
         if logits.len() != model.vocab_size() {
             return Err(GlassboxError::Readback("one row of logits expected".into()));
         }
-        predictions.push(predict(ids, position, &logits, top));
+        self.predictions
+            .push(predict(&self.ids, position, &logits, self.top));
+        Ok(())
     }
-    Ok(predictions)
+}
+
+/// All of `OneAtATime`'s predictions.
+pub async fn one_at_a_time(
+    model: &Gpt,
+    ids: &[u32],
+    top: usize,
+) -> Result<Vec<PositionPrediction>> {
+    let mut run = OneAtATime::new(model, ids, top)?;
+    while !run.is_done() {
+        run.advance(model).await?;
+    }
+    Ok(run.predictions)
 }
 
 #[cfg(test)]
@@ -135,7 +183,7 @@ mod tests {
         let mean = losses.iter().sum::<f32>() / losses.len() as f32;
         assert!((parallel.loss.unwrap() - mean).abs() < 1e-5);
         assert!(parallel.predictions.last().unwrap().next.is_none());
-        let a = &parallel.attention;
+        let a = &parallel.attention();
         for q in 0..a.size {
             for k in q + 1..a.size {
                 assert_eq!(a.get(1, 1, q, k), 0.0);

@@ -137,8 +137,10 @@ fn Grid(attention: Attention) -> impl IntoView {
             let cells = row.into_iter().enumerate().map(move |(column, node)| {
             let view = grid_view(layer, column, n_head);
             let testid = if column < n_head { "attention-thumb" } else { "attention-mean" };
+            let off = move || state.head_mask.with(|m| m.ablated.contains(&(layer, column)));
             view! {
                 <button class="thumb" data-testid=testid data-layer=layer data-head=head_attr(view)
+                    class:off=off data-off=move || off().to_string()
                     class:primary=move || state.primary.get() == view
                     class:secondary=move || state.compare.get() && state.secondary.get() == view
                     title=format!("{}: click to open it large", view.label())

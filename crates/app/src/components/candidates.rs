@@ -4,9 +4,10 @@
 
 use leptos::prelude::*;
 
+use crate::inside::InsideState;
 use crate::state::AppState;
 
-fn percent(p: f32) -> String {
+pub fn percent(p: f32) -> String {
     if p >= 0.001 || p == 0.0 {
         format!("{:.1}%", p * 100.0)
     } else {
@@ -17,7 +18,14 @@ fn percent(p: f32) -> String {
 #[component]
 pub fn Candidates() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let summary = Memo::new(move |_| state.candidates());
+    let inside = expect_context::<InsideState>();
+    // With heads switched off: the distribution without them, and each row's with every head.
+    let ablated = Memo::new(move |_| inside.ablated_candidates());
+    let summary = Memo::new(move |_| match ablated.get() {
+        Some((summary, _)) => Some(summary),
+        None => state.candidates(),
+    });
+    let heads_off = move || state.head_mask.with(|m| m.ablated.len());
     let step = Memo::new(move |_| {
         let selected = state.selected.get();
         state.snapshot.with(|s| s.shown_step(selected).cloned())
@@ -35,8 +43,10 @@ pub fn Candidates() -> impl IntoView {
     };
     let rows = move || {
         let chosen = step.with(|s| s.as_ref().map(|s| s.chosen));
-        summary.get().map(|s| s.top).unwrap_or_default().into_iter().map(move |c| {
+        let base = ablated.with(|a| a.as_ref().map(|(_, base)| base.clone()));
+        summary.get().map(|s| s.top).unwrap_or_default().into_iter().enumerate().map(move |(i, c)| {
             let is_chosen = Some(c.id) == chosen;
+            let base = base.as_ref().map(|b| b[i]);
             let why = if c.cut_by_top_k { "cut by top-k" } else { "cut by top-p" };
             view! {
                 <li data-testid="candidate" class="candidate"
@@ -44,6 +54,7 @@ pub fn Candidates() -> impl IntoView {
                     data-token=state.text(c.id) data-id=c.id data-logit=c.logit.to_string()
                     data-prob=c.prob.to_string() data-raw-prob=c.raw_prob.to_string()
                     data-chosen=is_chosen.to_string() data-excluded=c.excluded.to_string()
+                    data-prob-base=base.map(|b| b.1.to_string()) data-raw-prob-base=base.map(|b| b.0.to_string())
                     title=format!("logit {:.3} · softmax {} · after the transforms {}{}",
                         c.logit, percent(c.raw_prob), percent(c.prob),
                         if c.excluded { format!(" · {why}") } else { String::new() })>
@@ -51,6 +62,9 @@ pub fn Candidates() -> impl IntoView {
                     <span class="bars">
                         <span class="bar raw" style=format!("width: {:.2}%", c.raw_prob * 100.0)></span>
                         <span class="bar final" style=format!("width: {:.2}%", c.prob * 100.0)></span>
+                        {base.map(|b| view! {
+                            <span class="bar base" title="with every head on" style=format!("width: {:.2}%", b.1 * 100.0)></span>
+                        })}
                     </span>
                     <span class="num">{percent(c.raw_prob)}</span>
                     <span class="num strong">{if c.excluded { why.to_string() } else { percent(c.prob) }}</span>
@@ -64,6 +78,16 @@ pub fn Candidates() -> impl IntoView {
                 "Next-token candidates"
             </h2>
             <p class="step-header">{move || header().unwrap_or_else(|| "No step yet.".into())}</p>
+            <Show when=move || { heads_off() > 0 }>
+                <p class="ablation-note" data-testid="ablation-note">
+                    {move || format!(
+                        "{} head(s) switched off (Inside → Head ablation): the bars show the distribution without them, the outlined bar with every head on{}.",
+                        heads_off(),
+                        inside.ablation.done().map(|e| format!("; KL {:.4} nats", e.kl)).unwrap_or_default(),
+                    )}
+                    <button class="small secondary" data-testid="ablation-clear-generate" on:click=move |_| inside.clear_mask()>"Switch all back on"</button>
+                </p>
+            </Show>
             <Show when=move || summary.with(Option::is_some)>
                 <p class="entropy" data-testid="entropy"
                     data-value=move || summary.with(|s| s.as_ref().map(|s| s.entropy.to_string()))

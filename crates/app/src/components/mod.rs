@@ -4,5 +4,6 @@ pub mod attention;
 pub mod candidates;
 pub mod controls;
 pub mod header;
+pub mod inside;
 pub mod timeline;
 pub mod train;

@@ -355,6 +355,16 @@ fn RunControls() -> impl IntoView {
     }
 }
 
+/// Sizes a chart canvas to its panel's width.
+fn fit_to_parent(el: &web_sys::HtmlCanvasElement, height: u32) {
+    let width = el
+        .parent_element()
+        .map_or(600, |p| p.client_width())
+        .max(300);
+    el.set_width(width as u32);
+    el.set_height(height);
+}
+
 #[component]
 fn LossPanel() -> impl IntoView {
     let train = expect_context::<TrainState>();
@@ -362,16 +372,23 @@ fn LossPanel() -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let hover = RwSignal::new(None::<usize>);
     let area = StoredValue::new(None::<PlotArea>);
+    let diversity = NodeRef::<Canvas>::new();
+    Effect::new(move |_| {
+        app.theme_version.track();
+        let Some(el) = diversity.get() else { return };
+        train.record.with(|record| match record {
+            Some(record) => {
+                fit_to_parent(&el, 150);
+                loss_chart::draw_diversity(&el, record);
+            }
+            None => el.set_height(0),
+        });
+    });
     Effect::new(move |_| {
         app.theme_version.track();
         let (log_scale, hover) = (train.log_scale.get(), hover.get());
         let Some(el) = canvas.get() else { return };
-        let width = el
-            .parent_element()
-            .map_or(600, |p| p.client_width())
-            .max(300);
-        el.set_width(width as u32);
-        el.set_height(300);
+        fit_to_parent(&el, 300);
         train.record.with(|record| match record {
             Some(record) => area.set_value(loss_chart::draw(&el, record, log_scale, hover)),
             None => {
@@ -433,6 +450,12 @@ fn LossPanel() -> impl IntoView {
             <p class="hint" data-testid="loss-hover">{move || readout().unwrap_or_else(|| {
                 if train.record.with(Option::is_none) { "Start a run: the curves appear here as it trains.".into() } else { "Hover over the chart to read the values.".into() }
             })}</p>
+            <h3 title="All heads start from random weights; the loss pushes them apart. Each point compares how two heads of the same layer attend to the probe sentence (Jensen–Shannon distance, 0 = the same pattern, 1 = disjoint), averaged over the heads and layers, at each attention snapshot. The Inside view shows the whole heads × heads matrix.">
+                "Head diversity"
+            </h3>
+            <canvas node_ref=diversity data-testid="train-head-diversity" class="loss-chart"
+                data-points=move || train.record.with(|r| r.as_ref().map_or(0, |r| r.snapshots.len()))
+                data-last=move || train.record.with(|r| r.as_ref().and_then(|r| r.head_diversity().last().map(|d| d.1.to_string())))></canvas>
         </section>
     }
 }

@@ -1,0 +1,193 @@
+//! Head ablation: switch heads off and watch the next-token distribution and the loss change;
+//! rank every head by how much the loss rises without it.
+
+use leptos::prelude::*;
+
+use super::JobStatus;
+use crate::components::candidates::percent;
+use crate::inside::InsideState;
+use crate::state::AppState;
+
+/// Rows of the with/without comparison.
+const COMPARED: usize = 10;
+
+#[component]
+pub fn AblationPanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let inside = expect_context::<InsideState>();
+    let importance_of = move |layer: usize, head: usize| {
+        inside.importance.with(|i| {
+            i.ranking
+                .iter()
+                .find(|h| h.layer == layer && h.head == head)
+                .map(|h| h.increase)
+        })
+    };
+    let max_increase = move || {
+        inside.importance.with(|i| {
+            i.ranking
+                .iter()
+                .map(|h| h.increase.abs())
+                .fold(0.0f32, f32::max)
+        })
+    };
+    let toggles = move || {
+        let (n_layer, n_head) = state.model_shape.get().unwrap_or((0, 0));
+        (0..n_layer)
+            .map(|layer| {
+                let cells = (0..n_head)
+                    .map(|head| {
+                        let off = move || state.head_mask.with(|m| m.ablated.contains(&(layer, head)));
+                        let heat = move || {
+                            importance_of(layer, head).map(|inc| {
+                                let max = max_increase().max(1e-9);
+                                format!("--heat: {:.3}", (inc / max).clamp(-1.0, 1.0))
+                            })
+                        };
+                        view! {
+                            <td class="toggle-cell" style=heat>
+                                <button data-testid="ablation-toggle" data-layer=layer data-head=head
+                                    class="head-toggle" class:off=off aria-pressed=move || off().to_string()
+                                    title=move || format!("L{} H{}: {}{}", layer + 1, head + 1,
+                                        if off() { "off (click to switch on)" } else { "on (click to switch off)" },
+                                        importance_of(layer, head).map(|i| format!(" · loss +{i:.4} without it")).unwrap_or_default())
+                                    on:click=move |_| inside.toggle_head(layer, head)>
+                                    {format!("H{}", head + 1)}
+                                </button>
+                                <button class="link only" data-testid="ablation-only" data-layer=layer data-head=head
+                                    title="switch every other head off" on:click=move |_| inside.only_head(layer, head)>"only"</button>
+                            </td>
+                        }
+                    })
+                    .collect_view();
+                view! { <tr><th>{format!("layer {}", layer + 1)}</th>{cells}</tr> }
+            })
+            .collect_view()
+    };
+    let effect = move || inside.ablation.done();
+    let comparison = move || {
+        let effect = effect()?;
+        let settings = state.settings.get();
+        let base = glassbox_model::Distribution::new(&effect.base_logits, &settings);
+        let ablated = glassbox_model::Distribution::new(&effect.ablated_logits, &settings);
+        // The tokens most likely either way.
+        let mut ids: Vec<u32> = glassbox_model::sampling::top_n(&base.raw_probs, COMPARED)
+            .into_iter()
+            .chain(glassbox_model::sampling::top_n(
+                &ablated.raw_probs,
+                COMPARED,
+            ))
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort_by(|a, b| {
+            ablated.raw_probs[*b as usize]
+                .total_cmp(&ablated.raw_probs[*a as usize])
+                .then(a.cmp(b))
+        });
+        ids.dedup();
+        ids.truncate(COMPARED);
+        let rows = ids
+            .into_iter()
+            .map(|id| {
+                let (with, without) = (base.raw_probs[id as usize], ablated.raw_probs[id as usize]);
+                view! {
+                    <tr data-testid="ablation-candidate" data-id=id data-prob=without.to_string() data-prob-base=with.to_string()>
+                        <td><code>{state.label(id)}</code></td>
+                        <td class="bar-cell"><span class="bar base" style=format!("width: {:.1}%", with * 100.0)></span>{percent(with)}</td>
+                        <td class="bar-cell"><span class="bar final" style=format!("width: {:.1}%", without * 100.0)></span>{percent(without)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <table class="compare-table">
+                <thead><tr><th>"next token"</th><th>"every head on"</th><th>"with the heads off"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        })
+    };
+    let numbers = move || {
+        let effect = effect()?;
+        let loss = match (effect.base_loss, effect.ablated_loss) {
+            (Some(base), Some(ablated)) => view! {
+                <p data-testid="ablation-loss" data-base=base.to_string() data-ablated=ablated.to_string()>
+                    {format!("Loss on this text: {base:.4} → {ablated:.4} nats ({:+.4})", ablated - base)}
+                </p>
+            }.into_any(),
+            _ => view! { <p class="hint">"The text has one token: no loss to measure."</p> }.into_any(),
+        };
+        Some(view! {
+            <p data-testid="ablation-kl" data-value=effect.kl.to_string()
+                title="Kullback–Leibler divergence of the next-token distribution with the heads off from the one with every head on: 0 when nothing changes.">
+                {format!("KL(every head ‖ heads off) = {:.4} nats", effect.kl)}
+            </p>
+            {loss}
+        })
+    };
+    let progress = move || inside.importance.get();
+    let ranking = move || {
+        let importance = progress();
+        let max = importance
+            .ranking
+            .iter()
+            .map(|h| h.increase.abs())
+            .fold(0.0f32, f32::max)
+            .max(1e-9);
+        importance
+            .ranking
+            .into_iter()
+            .take(20)
+            .enumerate()
+            .map(|(rank, h)| {
+                view! {
+                    <li data-testid="importance-row" data-layer=h.layer data-head=h.head data-increase=h.increase.to_string()>
+                        <span class="rank">{rank + 1}</span>
+                        <button class="link" on:click=move |_| inside.toggle_head(h.layer, h.head)>{format!("L{} H{}", h.layer + 1, h.head + 1)}</button>
+                        <span class="bar-track"><span class="bar final" style=format!("width: {:.1}%", (h.increase.max(0.0) / max) * 100.0)></span></span>
+                        <span class="num">{format!("{:+.4}", h.increase)}</span>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <section class="panel inside-panel" id="ablation" data-testid="head-ablation">
+            <h2>"Head ablation: what does a head contribute?"</h2>
+            <p class="caption">
+                "Each layer splits attention into several heads that look at the text in their own way. Switch heads off (their output becomes zero) and see what the model predicts without them: the distribution with every head on and with the heads off, how far apart they are (KL), and the loss on this text. The Generate view uses the same switches: its candidates and the next steps are computed without these heads."
+            </p>
+            <table class="head-toggles"><tbody>{toggles}</tbody></table>
+            <p class="actions">
+                <button class="secondary small" data-testid="ablation-clear" on:click=move |_| inside.clear_mask()>"Switch every head on"</button>
+                <span class="hint">{move || {
+                    let off = state.head_mask.with(|m| m.ablated.len());
+                    if off == 0 { "Every head is on: click a head to switch it off.".to_string() } else { format!("{off} head(s) off.") }
+                }}</span>
+            </p>
+            <JobStatus analysis=inside.ablation what="the ablation" />
+            {numbers}
+            {comparison}
+            <div class="importance" data-testid="head-importance">
+                <h3>"Which heads matter most?"</h3>
+                <p class="hint">"Switches each head off alone and ranks the heads by how much the loss on this text rises (one forward pass per head). The toggles above are shaded by the result."</p>
+                <p class="actions">
+                    <button data-testid="head-importance-run" disabled=move || progress().running
+                        on:click=move |_| inside.rank_heads()>"Rank heads by importance"</button>
+                    <Show when=move || progress().running>
+                        <progress data-testid="head-importance-progress" max=move || progress().total.max(1)
+                            value=move || progress().measured></progress>
+                        <span class="num">{move || format!("{} / {}", progress().measured, progress().total)}</span>
+                        <button class="secondary small" data-testid="head-importance-cancel" on:click=move |_| inside.cancel_ranking()>"Cancel"</button>
+                    </Show>
+                    <Show when=move || progress().cancelled>
+                        <span class="hint" data-testid="head-importance-cancelled">"Cancelled: the heads measured so far are listed."</span>
+                    </Show>
+                </p>
+                <Show when=move || progress().base_loss.is_some()>
+                    <p class="hint">{move || format!("Loss with every head on: {:.4} nats. Increase without each head:", progress().base_loss.unwrap_or_default())}</p>
+                </Show>
+                <ol class="importance-list">{ranking}</ol>
+            </div>
+        </section>
+    }
+}
