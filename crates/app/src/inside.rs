@@ -11,7 +11,7 @@ use glassbox_model::nonlinearity::{LinearEffect, linearised_effect};
 use glassbox_model::teacher_forcing::{
     OneAtATime, PositionPrediction, TeacherForcing, teacher_forced,
 };
-use glassbox_model::{Distribution, HeadMask, Strategy};
+use glassbox_model::{AttentionMatrix, Distribution, HeadMask, Strategy};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -156,6 +156,8 @@ pub struct InsideState {
     pub lens: Analysis<LogitLens>,
     /// The teacher-forced pass over the subject: predictions, attention and MLP units.
     pub pass: Analysis<TeacherForcing>,
+    /// That pass's attention over its whole text.
+    pub attention: Memo<Option<Arc<AttentionMatrix>>>,
     pub ablation: Analysis<AblationEffect>,
     pub mlp_layer: RwSignal<usize>,
     pub linear: Analysis<LinearEffect>,
@@ -195,12 +197,14 @@ impl InsideState {
                 .all(|&id| (id as usize) < vocab)
                 .then_some(subject)
         });
+        let pass = Analysis::<TeacherForcing>::new();
         let inside = Self {
             state,
             subject,
             position: RwSignal::new(None),
             lens: Analysis::new(),
-            pass: Analysis::new(),
+            pass,
+            attention: Memo::new(move |_| pass.done().map(|p| Arc::new(p.attention()))),
             ablation: Analysis::new(),
             mlp_layer: RwSignal::new(0),
             linear: Analysis::new(),
@@ -284,8 +288,10 @@ impl InsideState {
             match (search, state.model(), self.visible()) {
                 (Some(search), Some(model), true) if search.tree.steps() > 0 => {
                     let steps = search.tree.steps();
+                    // The heads the beam search ran without (the steps were taken with them off).
+                    let mask = state.head_mask.get_untracked();
                     self.greedy.run(async move {
-                        greedy_path(model, search.prompt, steps)
+                        greedy_path(model, search.prompt, steps, mask)
                             .await
                             .map_err(|e| e.to_string())
                     })

@@ -316,10 +316,16 @@ impl Generator {
     }
 }
 
-/// The greedy continuation of `prompt` for `n` tokens, each with the summed log-probability of the
-/// continuation so far (to set beside a beam search's).
-pub async fn greedy_path(model: Gpt, prompt: Vec<u32>, n: usize) -> Result<Vec<(u32, f32)>> {
+/// The greedy continuation of `prompt` for `n` tokens with `head_mask`'s heads off, each with the
+/// summed log-probability of the continuation so far (to set beside a beam search's).
+pub async fn greedy_path(
+    model: Gpt,
+    prompt: Vec<u32>,
+    n: usize,
+    head_mask: HeadMask,
+) -> Result<Vec<(u32, f32)>> {
     let mut generator = Generator::new(model, prompt, DecodeSettings::default())?;
+    generator.head_mask = head_mask;
     let mut path = Vec::with_capacity(n);
     let mut sum = 0.0;
     for _ in 0..n {
@@ -476,7 +482,13 @@ mod tests {
     #[test]
     fn greedy_path_is_a_width_one_beam_and_the_tree_holds_the_best_beam() {
         let model = tiny_model();
-        let greedy = block_on(greedy_path(model.clone(), TOKENS[..3].to_vec(), 4)).unwrap();
+        let greedy = block_on(greedy_path(
+            model.clone(),
+            TOKENS[..3].to_vec(),
+            4,
+            HeadMask::default(),
+        ))
+        .unwrap();
         assert!(
             greedy.windows(2).all(|w| w[1].1 <= w[0].1),
             "sums only fall"

@@ -1,10 +1,12 @@
 //! Head ablation: switch heads off and watch the next-token distribution and the loss change;
 //! rank every head by how much the loss rises without it.
 
+use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::JobStatus;
 use crate::components::candidates::percent;
+use crate::heatmap;
 use crate::inside::InsideState;
 use crate::state::AppState;
 
@@ -44,8 +46,18 @@ pub fn AblationPanel() -> impl IntoView {
                                 format!("--heat: {:.3}", (inc / max).clamp(-1.0, 1.0))
                             })
                         };
+                        // The head's attention on the text, so the grid shows what is being switched off.
+                        let thumb = NodeRef::<Canvas>::new();
+                        Effect::new(move |_| {
+                            if let (Some(canvas), Some(a)) = (thumb.get(), inside.attention.get()) {
+                                if layer < a.n_layer && head < a.n_head {
+                                    heatmap::draw_thumbnail(&canvas, a.size, a.head(layer, head), None);
+                                }
+                            }
+                        });
                         view! {
                             <td class="toggle-cell" style=heat>
+                                <span class="thumb mini" class:off=off><canvas node_ref=thumb></canvas></span>
                                 <button data-testid="ablation-toggle" data-layer=layer data-head=head
                                     class="head-toggle" class:off=off aria-pressed=move || off().to_string()
                                     title=move || format!("L{} H{}: {}{}", layer + 1, head + 1,

@@ -20,9 +20,9 @@ pub fn SimilarityPanel() -> impl IntoView {
     let layer_filter = RwSignal::new(None::<usize>);
     let similarity = Memo::new(move |_| {
         inside
-            .pass
-            .done()
-            .map(|pass| std::sync::Arc::new(HeadSimilarity::of(&pass.attention())))
+            .attention
+            .get()
+            .map(|attention| std::sync::Arc::new(HeadSimilarity::of(&attention)))
     });
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
@@ -66,9 +66,8 @@ pub fn SimilarityPanel() -> impl IntoView {
             .map(|p| mean_within_layer_distance(&p.attention()))
     };
     let patterns = move || {
-        let pass = inside.pass.done()?;
-        let ids = pass.ids();
-        let attention = pass.attention();
+        let ids = inside.pass.done()?.ids();
+        let attention = inside.attention.get()?;
         Some(
             (0..attention.n_layer)
                 .flat_map(|l| (0..attention.n_head).map(move |h| (l, h)))

@@ -21,10 +21,11 @@ pub fn TeacherPanel() -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
         state.theme_version.track();
-        let (Some(el), Some(pass)) = (canvas.get(), pass.done()) else {
+        let (Some(el), Some(pass), Some(attention)) =
+            (canvas.get(), pass.done(), inside.attention.get())
+        else {
             return;
         };
-        let attention = pass.attention();
         let view = head.get();
         let view = if attention.contains(view) {
             view
