@@ -34,6 +34,15 @@ fn prompts() -> &'static [Value] {
     REFERENCE["prompts"].as_array().unwrap()
 }
 
+/// The reference prompt's tokens, as our tokenizer splits them.
+fn prompt_ids(reference: &Value) -> Vec<u32> {
+    MODEL
+        .0
+        .tokenizer
+        .encode(reference["text"].as_str().unwrap())
+        .unwrap()
+}
+
 fn setting(name: &str) -> f64 {
     REFERENCE["settings"][name].as_f64().unwrap()
 }
@@ -214,10 +223,7 @@ fn margin(reference: &Value, case: &str) -> Option<f64> {
 fn library_forward_pass_and_sampling_match_transformers() {
     let (checkpoint, model) = &*MODEL;
     for reference in prompts() {
-        let ids = checkpoint
-            .tokenizer
-            .encode(reference["text"].as_str().unwrap())
-            .unwrap();
+        let ids = prompt_ids(reference);
         let inspection = block_on(inspect(model, &checkpoint.tokenizer, &ids)).unwrap();
         check_inspection(&serde_json::to_value(&inspection).unwrap(), reference);
         for (case, settings) in sampling_cases() {
@@ -390,12 +396,9 @@ fn analyses_of_a_gpt2_model_end_where_transformers_does() {
     use glassbox_model::ablation::rank_heads;
     use glassbox_model::lens::logit_lens;
     use glassbox_model::teacher_forcing::teacher_forced;
-    let (checkpoint, model) = &*MODEL;
+    let model = &MODEL.1;
     for reference in prompts() {
-        let ids = checkpoint
-            .tokenizer
-            .encode(reference["text"].as_str().unwrap())
-            .unwrap();
+        let ids = prompt_ids(reference);
         let last = ids.len() - 1;
         let lens = block_on(logit_lens(model, &ids, last, None, 5)).unwrap();
         assert_eq!(lens.rows.len(), model.n_layer() + 1);
@@ -411,10 +414,7 @@ fn analyses_of_a_gpt2_model_end_where_transformers_does() {
             assert!((ours - loss).abs() < 5e-5, "loss {ours} vs {loss}");
         }
     }
-    let ids = checkpoint
-        .tokenizer
-        .encode(prompts()[0]["text"].as_str().unwrap())
-        .unwrap();
+    let ids = prompt_ids(&prompts()[0]);
     let ranking = block_on(rank_heads(model, &ids)).unwrap();
     assert_eq!(ranking.len(), model.n_layer() * model.n_head());
     assert_eq!(ranking, block_on(rank_heads(model, &ids)).unwrap());

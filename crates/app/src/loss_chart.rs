@@ -4,6 +4,8 @@
 //! back to a value, which the hover read-out needs).
 
 use glassbox_model::run::RunRecord;
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
@@ -41,6 +43,25 @@ pub fn colour(hex: &str) -> RGBColor {
 
 pub const TRAIN: RGBColor = RGBColor(31, 119, 180);
 pub const VALIDATION: RGBColor = RGBColor(230, 85, 13);
+
+/// The theme's axis, grid and label styles on a chart's mesh.
+pub fn themed<'a, 'b, X, Y, XT, YT, DB>(
+    mesh: &mut MeshStyle<'a, 'b, X, Y, DB>,
+    text: RGBColor,
+    font_size: u32,
+) -> Option<()>
+where
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+    DB: DrawingBackend,
+{
+    mesh.axis_style(text.mix(0.6))
+        .bold_line_style(text.mix(0.08))
+        .light_line_style(text.mix(0.0))
+        .label_style(("sans-serif", font_size).into_font().color(&text))
+        .draw()
+        .ok()
+}
 
 /// Draws `record`'s curves; `hover` marks one step. Returns the plot's position.
 pub fn draw(
@@ -85,24 +106,22 @@ pub fn draw(
         let loss = if log_scale { 10f64.powf(*v) } else { *v };
         format!("{loss:.2}")
     };
-    chart
-        .configure_mesh()
-        .x_desc("step")
-        .y_desc(if log_scale {
-            "loss (log scale)"
-        } else {
-            "loss (nats)"
-        })
-        .y_label_formatter(&label)
-        // At most one label per step: a short run would otherwise repeat rounded labels.
-        .x_labels((last_step as usize + 1).min(10))
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .axis_style(text.mix(0.6))
-        .bold_line_style(text.mix(0.08))
-        .light_line_style(text.mix(0.0))
-        .label_style(("sans-serif", 12).into_font().color(&text))
-        .draw()
-        .ok()?;
+    themed(
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .y_desc(if log_scale {
+                "loss (log scale)"
+            } else {
+                "loss (nats)"
+            })
+            .y_label_formatter(&label)
+            // At most one label per step: a short run would otherwise repeat rounded labels.
+            .x_labels((last_step as usize + 1).min(10))
+            .x_label_formatter(&|v| format!("{v:.0}")),
+        text,
+        12,
+    )?;
 
     // ln(vocabulary): the loss of a uniform guess.
     chart
@@ -197,19 +216,17 @@ pub fn draw_diversity(canvas: &HtmlCanvasElement, record: &RunRecord) -> Option<
         .y_label_area_size(46)
         .build_cartesian_2d(0f64..last_step, 0f64..high.min(1.0))
         .ok()?;
-    chart
-        .configure_mesh()
-        .x_desc("step")
-        .y_desc("head distance")
-        .x_labels((last_step as usize + 1).min(10))
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_labels(4)
-        .axis_style(text.mix(0.6))
-        .bold_line_style(text.mix(0.08))
-        .light_line_style(text.mix(0.0))
-        .label_style(("sans-serif", 12).into_font().color(&text))
-        .draw()
-        .ok()?;
+    themed(
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .y_desc("head distance")
+            .x_labels((last_step as usize + 1).min(10))
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_labels(4),
+        text,
+        12,
+    )?;
     let series: Vec<(f64, f64)> = points.iter().map(|&(s, d)| (s as f64, d as f64)).collect();
     chart
         .draw_series(LineSeries::new(

@@ -8,21 +8,12 @@ use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
 use crate::heatmap::theme;
-use crate::loss_chart::{TRAIN, VALIDATION, colour};
+use crate::loss_chart::{TRAIN, VALIDATION, colour, themed};
 
 type Chart<'a> = ChartContext<'a, CanvasBackend, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 fn axes(chart: &mut Chart, x: &str, y: &str, text: RGBColor) -> Option<()> {
-    chart
-        .configure_mesh()
-        .x_desc(x)
-        .y_desc(y)
-        .axis_style(text.mix(0.6))
-        .bold_line_style(text.mix(0.08))
-        .light_line_style(text.mix(0.0))
-        .label_style(("sans-serif", 11).into_font().color(&text))
-        .draw()
-        .ok()
+    themed(chart.configure_mesh().x_desc(x).y_desc(y), text, 11)
 }
 
 fn legend(chart: &mut Chart, position: SeriesLabelPosition, text: RGBColor) -> Option<()> {

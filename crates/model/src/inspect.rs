@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::model::{ForwardOptions, Gpt};
+use crate::model::Gpt;
 use crate::sampling::{mean_next_token_loss, top_n};
 use crate::tokenizer::Tokenizer;
 use crate::trace::{Trace, read_floats};
@@ -30,14 +30,7 @@ pub struct Inspection {
 /// Runs the model over `ids` (at most the context length) and collects the inspection.
 pub async fn inspect(model: &Gpt, tokenizer: &Tokenizer, ids: &[u32]) -> Result<Inspection> {
     let n = ids.len();
-    let out = model.forward_with(
-        model.token_tensor(&[ids.to_vec()]),
-        &ForwardOptions {
-            trace: true,
-            ..Default::default()
-        },
-        None,
-    );
+    let out = model.forward_traced(ids);
     let vocab = model.vocab_size();
     let logits = read_floats(out.logits).await?;
     let trace = Trace::read(out.trace.expect("traced"), 0).await?;

@@ -6,7 +6,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Tensor, Transaction};
 
 use crate::error::{GlassboxError, Result};
-use crate::model::{ForwardOptions, Gpt};
+use crate::model::Gpt;
 use crate::probe::check_probe;
 use crate::sampling::{rank_of, softmax as softmax_f64, top_n};
 
@@ -53,14 +53,7 @@ pub async fn logit_lens(
     check_probe(model, ids)?;
     let n = ids.len();
     let position = position.min(n - 1);
-    let out = model.forward_with(
-        model.token_tensor(&[ids.to_vec()]),
-        &ForwardOptions {
-            trace: true,
-            ..Default::default()
-        },
-        None,
-    );
+    let out = model.forward_traced(ids);
     let residual = out.trace.expect("traced").residual;
     let depths = residual.len();
     let vocab = model.vocab_size();
@@ -117,6 +110,7 @@ pub async fn logit_lens(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ForwardOptions;
     use crate::model::tests::{TOKENS, tiny_model};
     use crate::probe::ProbeRun;
     use crate::trace::block_on;

@@ -160,6 +160,15 @@ impl Gpt {
             .logits
     }
 
+    /// A traced forward pass over one sequence (no cache, every head on).
+    pub fn forward_traced(&self, ids: &[u32]) -> ForwardOutput {
+        let options = ForwardOptions {
+            trace: true,
+            ..Default::default()
+        };
+        self.forward_with(self.token_tensor(&[ids.to_vec()]), &options, None)
+    }
+
     /// A forward pass over new tokens that follow whatever `cache` holds (nothing when `None`),
     /// optionally tracing and ablating heads. The caller keeps `cache.len() + new ≤ context`.
     pub fn forward_with(

@@ -133,6 +133,14 @@ mod tests {
     use crate::trace::block_on;
     use burn::module::Param;
 
+    fn traced_run(model: &Gpt) -> ProbeRun {
+        let options = ForwardOptions {
+            trace: true,
+            ..Default::default()
+        };
+        block_on(ProbeRun::run(model, &TOKENS, &options)).unwrap()
+    }
+
     fn max_diff(a: &[f32], b: &[f32]) -> f32 {
         a.iter()
             .zip(b)
@@ -157,16 +165,7 @@ mod tests {
         let c_fc = &mut model.h[0].mlp.c_fc;
         let bias = c_fc.bias.take().unwrap().val();
         c_fc.bias = Some(Param::from_tensor(bias.ones_like() * 40.0));
-        let run = block_on(ProbeRun::run(
-            &model,
-            &TOKENS,
-            &ForwardOptions {
-                trace: true,
-                ..Default::default()
-            },
-        ))
-        .unwrap();
-        let trace = run.trace.unwrap();
+        let trace = traced_run(&model).trace.unwrap();
         for q in 0..TOKENS.len() {
             let activity = MlpActivity::from_trace(&trace, 0, q).unwrap();
             assert!(
@@ -187,15 +186,7 @@ mod tests {
     #[test]
     fn activity_comes_from_the_trace_and_gelu_bends_it() {
         let model = tiny_model();
-        let run = block_on(ProbeRun::run(
-            &model,
-            &TOKENS,
-            &ForwardOptions {
-                trace: true,
-                ..Default::default()
-            },
-        ))
-        .unwrap();
+        let run = traced_run(&model);
         let trace = run.trace.as_ref().unwrap();
         let activity = MlpActivity::from_trace(trace, 1, 3).unwrap();
         assert_eq!(MlpActivity::from_trace(trace, 1, TOKENS.len()), None);

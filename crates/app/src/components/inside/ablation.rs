@@ -49,10 +49,11 @@ pub fn AblationPanel() -> impl IntoView {
                         // The head's attention on the text, so the grid shows what is being switched off.
                         let thumb = NodeRef::<Canvas>::new();
                         Effect::new(move |_| {
-                            if let (Some(canvas), Some(a)) = (thumb.get(), inside.attention.get()) {
-                                if layer < a.n_layer && head < a.n_head {
-                                    heatmap::draw_thumbnail(&canvas, a.size, a.head(layer, head), None);
-                                }
+                            if let (Some(canvas), Some(a)) = (thumb.get(), inside.attention.get())
+                                && layer < a.n_layer
+                                && head < a.n_head
+                            {
+                                heatmap::draw_thumbnail(&canvas, a.size, a.head(layer, head), None);
                             }
                         });
                         view! {
