@@ -6,6 +6,7 @@
 use glassbox_model::run::RunRecord;
 use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
@@ -59,6 +60,26 @@ where
         .bold_line_style(text.mix(0.08))
         .light_line_style(text.mix(0.0))
         .label_style(("sans-serif", font_size).into_font().color(&text))
+        .draw()
+        .ok()
+}
+
+/// A chart over two f64 axes on a canvas (every chart here).
+pub type Chart<'a> = ChartContext<'a, CanvasBackend, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The series legend in the theme's colours.
+pub fn legend(
+    chart: &mut Chart,
+    position: SeriesLabelPosition,
+    text: RGBColor,
+    font_size: u32,
+) -> Option<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(colour(theme().background).mix(0.85))
+        .border_style(text.mix(0.2))
+        .label_font(("sans-serif", font_size).into_font().color(&text))
         .draw()
         .ok()
 }
@@ -181,14 +202,7 @@ pub fn draw(
             ))
             .ok()?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(colour(theme.background).mix(0.85))
-        .border_style(text.mix(0.2))
-        .label_font(("sans-serif", 12).into_font().color(&text))
-        .draw()
-        .ok()?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight, text, 12)?;
     root.present().ok()?;
 
     let (x_range, _) = chart.plotting_area().get_pixel_range();
@@ -245,3 +259,88 @@ pub fn draw_diversity(canvas: &HtmlCanvasElement, record: &RunRecord) -> Option<
 }
 
 const DIVERSITY: RGBColor = RGBColor(117, 66, 198);
+
+/// One colour per experiment variant.
+const PALETTE: [RGBColor; 4] = [
+    RGBColor(31, 119, 180),
+    RGBColor(230, 85, 13),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+];
+
+pub fn variant_colour(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// The validation-loss curves of an experiment's variants in one chart (the training loss faint).
+pub fn draw_experiment(canvas: &HtmlCanvasElement, runs: &[(String, &RunRecord)]) -> Option<()> {
+    let theme = theme();
+    let root = CanvasBackend::with_canvas_object(canvas.clone())?.into_drawing_area();
+    root.fill(&colour(theme.background)).ok()?;
+    let text = colour(theme.text);
+    let last_step = runs
+        .iter()
+        .map(|(_, r)| r.settings.train.total_steps.max(r.step()))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let losses = runs.iter().flat_map(|(_, r)| {
+        r.curve
+            .iter()
+            .flat_map(|p| [Some(p.loss), p.val_loss])
+            .flatten()
+            .map(f64::from)
+    });
+    let (low, high) = losses
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    let (low, high) = if low <= high {
+        (low * 0.95, high * 1.02)
+    } else {
+        (0.0, 5.0)
+    };
+    let mut chart = ChartBuilder::on(&root)
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(46)
+        .build_cartesian_2d(0f64..last_step, low..high.max(low + 1e-3))
+        .ok()?;
+    themed(
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .y_desc("loss (nats)")
+            .x_label_formatter(&|v| format!("{v:.0}")),
+        text,
+        12,
+    )?;
+    for (i, (name, record)) in runs.iter().enumerate() {
+        let c = variant_colour(i);
+        chart
+            .draw_series(LineSeries::new(
+                record.curve.iter().map(|p| (p.step as f64, p.loss as f64)),
+                c.mix(0.18),
+            ))
+            .ok()?;
+        let validation: Vec<(f64, f64)> = record
+            .curve
+            .iter()
+            .filter_map(|p| p.val_loss.map(|v| (p.step as f64, v as f64)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(
+                validation.iter().copied(),
+                c.stroke_width(2),
+            ))
+            .ok()?
+            .label(format!("{name} (validation)"))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c.stroke_width(2)));
+        chart
+            .draw_series(validation.iter().map(|&p| Circle::new(p, 3, c.filled())))
+            .ok()?;
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperRight, text, 12)?;
+    root.present().ok()
+}

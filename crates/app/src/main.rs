@@ -3,6 +3,7 @@
 
 mod components;
 mod download;
+mod experiments;
 mod heatmap;
 mod inside;
 mod loader;
@@ -14,14 +15,17 @@ mod state;
 mod store;
 mod training;
 mod url_state;
+mod worker_link;
 
 use components::attention::{AttentionPanel, Details, provide_attention};
 use components::candidates::Candidates;
 use components::controls::{DecodingControls, PromptBox};
+use components::experiments::ExperimentsView;
 use components::header::Header;
 use components::inside::InsideView;
 use components::timeline::Timeline;
 use components::train::TrainView;
+use experiments::ExperimentState;
 use inside::InsideState;
 use leptos::prelude::*;
 use state::{AppState, View};
@@ -39,6 +43,7 @@ fn App() -> impl IntoView {
     state.follow_colour_scheme();
     provide_attention(state);
     provide_context(InsideState::new(state));
+    provide_context(ExperimentState::new(state));
     train.look_for_saved_run();
     let dragging = RwSignal::new(false);
     // Files dropped anywhere (unless a drop zone inside took them) open as a model.
@@ -73,6 +78,7 @@ fn App() -> impl IntoView {
             View::Visualize => view! { <Visualizer /> }.into_any(),
             View::Inside => view! { <InsideView /> }.into_any(),
             View::Train => view! { <TrainView /> }.into_any(),
+            View::Experiments => view! { <ExperimentsView /> }.into_any(),
         }}
         </div>
     }
@@ -95,6 +101,7 @@ fn Tabs() -> impl IntoView {
             {tab(View::Visualize, "Generate", "view-visualize")}
             {tab(View::Inside, "Inside", "view-inside")}
             {tab(View::Train, "Train", "view-train")}
+            {tab(View::Experiments, "Experiments", "view-experiments")}
             <span class="hint">{move || match train.phase.get() {
                 training::Phase::Running => format!(
                     "training: step {}",

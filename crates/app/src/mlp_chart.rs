@@ -2,29 +2,15 @@
 //! activation, against the identity line, and the two histograms.
 
 use glassbox_model::nonlinearity::Histogram;
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
 use crate::heatmap::theme;
-use crate::loss_chart::{TRAIN, VALIDATION, colour, themed};
-
-type Chart<'a> = ChartContext<'a, CanvasBackend, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+use crate::loss_chart::{Chart, TRAIN, VALIDATION, colour, legend, themed};
 
 fn axes(chart: &mut Chart, x: &str, y: &str, text: RGBColor) -> Option<()> {
     themed(chart.configure_mesh().x_desc(x).y_desc(y), text, 11)
-}
-
-fn legend(chart: &mut Chart, position: SeriesLabelPosition, text: RGBColor) -> Option<()> {
-    chart
-        .configure_series_labels()
-        .position(position)
-        .background_style(colour(theme().background).mix(0.85))
-        .border_style(text.mix(0.2))
-        .label_font(("sans-serif", 11).into_font().color(&text))
-        .draw()
-        .ok()
 }
 
 fn padded((lo, hi): (f32, f32)) -> std::ops::Range<f64> {
@@ -63,7 +49,7 @@ pub fn draw_scatter(canvas: &HtmlCanvasElement, pre: &[f32], post: &[f32]) -> Op
         .ok()?
         .label("hidden units")
         .legend(|(x, y)| Circle::new((x + 8, y), 3, TRAIN.filled()));
-    legend(&mut chart, SeriesLabelPosition::UpperLeft, text)?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft, text, 11)?;
     root.present().ok()
 }
 
@@ -106,6 +92,6 @@ pub fn draw_histograms(
             .label(name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], style.filled()));
     }
-    legend(&mut chart, SeriesLabelPosition::UpperRight, text)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight, text, 11)?;
     root.present().ok()
 }

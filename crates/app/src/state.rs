@@ -59,6 +59,7 @@ pub enum View {
     Visualize,
     Inside,
     Train,
+    Experiments,
 }
 
 impl View {
@@ -67,13 +68,19 @@ impl View {
             View::Visualize => "visualize",
             View::Inside => "inside",
             View::Train => "train",
+            View::Experiments => "experiments",
         }
     }
 
     pub fn from_param(value: &str) -> Option<Self> {
-        [View::Visualize, View::Inside, View::Train]
-            .into_iter()
-            .find(|v| v.param() == value)
+        [
+            View::Visualize,
+            View::Inside,
+            View::Train,
+            View::Experiments,
+        ]
+        .into_iter()
+        .find(|v| v.param() == value)
     }
 }
 

@@ -53,20 +53,27 @@ pub async fn save(run: &SavedRun) -> Result<(), String> {
     write(|store| store.put(&object, Some(&JsValue::from_str(KEY)))).await
 }
 
-pub async fn load() -> Result<Option<SavedRun>, String> {
+/// The value stored under `key`, if any.
+async fn get(key: &str) -> Result<Option<JsValue>, String> {
     let database = open().await?;
     let transaction = database
         .transaction(&[STORE], TransactionMode::ReadOnly)
         .map_err(message)?;
     let store = transaction.object_store(STORE).map_err(message)?;
     let value = store
-        .get(JsValue::from_str(KEY))
+        .get(JsValue::from_str(key))
         .map_err(message)?
         .await
         .map_err(message)?;
     transaction.await.map_err(message)?;
     database.close();
-    let Some(value) = value else { return Ok(None) };
+    Ok(value)
+}
+
+pub async fn load() -> Result<Option<SavedRun>, String> {
+    let Some(value) = get(KEY).await? else {
+        return Ok(None);
+    };
     let field = |key: &str| Reflect::get(&value, &key.into()).unwrap_or(JsValue::UNDEFINED);
     let record_json = field("record")
         .as_string()
@@ -106,4 +113,13 @@ where
         .map_err(message)?;
     database.close();
     Ok(())
+}
+
+/// Keeps a piece of text (the experiments' results) under `key`, next to the training run.
+pub async fn save_text(key: &str, text: &str) -> Result<(), String> {
+    write(|store| store.put(&JsValue::from_str(text), Some(&JsValue::from_str(key)))).await
+}
+
+pub async fn load_text(key: &str) -> Result<Option<String>, String> {
+    Ok(get(key).await?.and_then(|v| v.as_string()))
 }

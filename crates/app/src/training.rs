@@ -3,21 +3,17 @@
 //! worker (`glassbox-train-worker`); this side only mirrors its reports and keeps its checkpoints.
 
 use glassbox_browser::backend::Backend;
-use glassbox_browser::protocol::{self, Command, Event, ExportPurpose};
+use glassbox_browser::protocol::{Command, Event, ExportPurpose};
 use glassbox_model::run::{RunRecord, RunSettings};
 use glassbox_model::{Checkpoint, GptConfig, Preset, TrainConfig};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::*;
-use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use crate::loader::{self, SHIPPED_MODEL};
 use crate::state::{AppState, View};
 use crate::store::{self, SavedRun};
+use crate::worker_link::{WorkerLink, WorkerOwner};
 
-/// Trunk emits the worker's module loader under this name (see `web/index.html`).
-const WORKER_SCRIPT: &str = "./glassbox-train-worker_loader.js";
 const SHAKESPEARE: &str = "shakespeare.txt";
 pub const SHAKESPEARE_NAME: &str = "built-in Shakespeare";
 
@@ -191,21 +187,6 @@ pub struct ResumeOffer {
     pub corpus: String,
 }
 
-/// The worker and the messages waiting for it to be ready.
-struct WorkerLink {
-    worker: Worker,
-    ready: bool,
-    queue: Vec<JsValue>,
-}
-
-impl WorkerLink {
-    /// Sends an encoded message, its bytes transferred.
-    fn post(&self, message: &JsValue) {
-        let transfer = protocol::transfer_list(message);
-        let _ = self.worker.post_message_with_transfer(message, &transfer);
-    }
-}
-
 #[derive(Clone, Copy)]
 pub struct TrainState {
     app: AppState,
@@ -222,13 +203,32 @@ pub struct TrainState {
     pub log_scale: RwSignal<bool>,
     /// The attention snapshot shown; `None` follows the latest.
     pub scrub: RwSignal<Option<usize>>,
-    link: StoredValue<Option<WorkerLink>, LocalStorage>,
+    link: WorkerLink,
     uploaded: StoredValue<Option<Vec<u8>>, LocalStorage>,
     saved: StoredValue<Option<SavedRun>, LocalStorage>,
     shakespeare: StoredValue<Option<String>>,
 }
 
-async fn fetch_text(url: &str) -> Result<String, String> {
+impl WorkerOwner for TrainState {
+    fn on_event(self, event: Event, bytes: Option<Vec<u8>>) {
+        TrainState::on_event(self, event, bytes);
+    }
+
+    fn on_failure(self, message: String) {
+        let crashed = message.starts_with("the training worker stopped");
+        self.fail(message);
+        if crashed {
+            self.phase
+                .set(if self.record.with_untracked(Option::is_some) {
+                    Phase::Stopped
+                } else {
+                    Phase::Idle
+                });
+        }
+    }
+}
+
+pub async fn fetch_text(url: &str) -> Result<String, String> {
     let bytes = loader::fetch_bytes(url).await?;
     String::from_utf8(bytes).map_err(|_| format!("{url} is not UTF-8 text"))
 }
@@ -247,7 +247,7 @@ impl TrainState {
             offer: RwSignal::new(None),
             log_scale: RwSignal::new(false),
             scrub: RwSignal::new(None),
-            link: StoredValue::new_local(None),
+            link: WorkerLink::new(),
             uploaded: StoredValue::new_local(None),
             saved: StoredValue::new_local(None),
             shakespeare: StoredValue::new(None),
@@ -259,71 +259,13 @@ impl TrainState {
     }
 
     /// The worker, started on first use.
-    fn ensure_worker(self) -> Result<(), String> {
-        if self.link.with_value(Option::is_some) {
-            return Ok(());
-        }
-        let options = WorkerOptions::new();
-        options.set_type(WorkerType::Module);
-        let worker = Worker::new_with_options(WORKER_SCRIPT, &options)
-            .map_err(|e| format!("cannot start the training worker: {e:?}"))?;
-        let receive =
-            Closure::<dyn Fn(MessageEvent)>::new(
-                move |event: MessageEvent| match protocol::decode::<Event>(&event.data()) {
-                    Ok((event, bytes)) => self.on_event(event, bytes),
-                    Err(message) => self.fail(message),
-                },
-            );
-        worker.set_onmessage(Some(receive.as_ref().unchecked_ref()));
-        receive.forget(); // as long as the page
-        let crashed =
-            Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
-                self.fail(format!("the training worker stopped: {}", event.message()));
-                self.phase
-                    .set(if self.record.with_untracked(Option::is_some) {
-                        Phase::Stopped
-                    } else {
-                        Phase::Idle
-                    });
-            });
-        worker.set_onerror(Some(crashed.as_ref().unchecked_ref()));
-        crashed.forget();
-        self.link.set_value(Some(WorkerLink {
-            worker,
-            ready: false,
-            queue: Vec::new(),
-        }));
-        Ok(())
-    }
-
     fn send(self, command: &Command, bytes: Option<&[u8]>) {
-        let result = self
-            .ensure_worker()
-            .and_then(|_| protocol::encode(command, bytes));
-        let message = match result {
-            Ok(m) => m,
-            Err(e) => return self.fail(e),
-        };
-        self.link.update_value(|link| {
-            let Some(link) = link else { return };
-            if link.ready {
-                link.post(&message);
-            } else {
-                link.queue.push(message);
-            }
-        });
+        self.link.send(self, command, bytes);
     }
 
     fn on_event(self, event: Event, bytes: Option<Vec<u8>>) {
         match event {
-            Event::Ready => self.link.update_value(|link| {
-                if let Some(link) = link {
-                    link.ready = true;
-                    for message in std::mem::take(&mut link.queue) {
-                        link.post(&message);
-                    }
-                }
-            }),
+            Event::Ready => {}
             Event::Started {
                 record,
                 summary,
@@ -495,9 +437,7 @@ impl TrainState {
     }
 
     fn stop_worker(self) {
-        if let Some(link) = self.link.try_update_value(Option::take).flatten() {
-            link.worker.terminate();
-        }
+        self.link.terminate();
     }
 
     /// Ends the run at once (even mid-step) and forgets it, saved copy included.

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_gpt2;
 mod eval;
+mod experiment;
 mod export;
 mod generate;
 mod inspect;
@@ -36,6 +37,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Measure loading and stepping a GPT-2-small-shaped model (random weights); writes a JSON report.
     BenchGpt2(bench_gpt2::BenchGpt2Args),
+    /// Train an experiment's variants (heads, depth, attention, activation, context) side by side.
+    Experiment(experiment::ExperimentArgs),
     /// Copy a checkpoint without its optimizer state (for shipping).
     Export(export::ExportArgs),
 }
@@ -49,6 +52,7 @@ fn main() {
         Command::Inspect(args) => inspect::run(args),
         Command::Bench(args) => bench::run(args),
         Command::BenchGpt2(args) => bench_gpt2::run(args),
+        Command::Experiment(args) => experiment::run(args),
         Command::Export(args) => export::run(args),
     };
     if let Err(error) = result {

@@ -170,7 +170,7 @@ mod tests {
         for layer in 0..model.n_layer() {
             // The reference: the same model with that layer's attention output projection zeroed.
             let mut removed = model.clone();
-            let proj = &mut removed.h[layer].attn.c_proj;
+            let proj = &mut removed.h[layer].attn.as_mut().unwrap().c_proj;
             proj.weight = Param::from_tensor(proj.weight.val().zeros_like());
             let bias = proj.bias.take().expect("c_proj has a bias");
             proj.bias = Some(Param::from_tensor(bias.val().zeros_like()));

@@ -11,8 +11,9 @@ use crate::mlp::{Mlp, MlpOptions};
 
 #[derive(Module, Debug)]
 pub struct Block {
-    pub ln_1: LayerNorm,
-    pub attn: CausalSelfAttention,
+    /// `None` in a block without attention (`GptConfig::without_attention`).
+    pub ln_1: Option<LayerNorm>,
+    pub attn: Option<CausalSelfAttention>,
     pub ln_2: LayerNorm,
     pub mlp: Mlp,
 }
@@ -25,7 +26,7 @@ pub struct BlockOutput {
 }
 
 impl Block {
-    pub fn new(config: &GptConfig, device: &Device) -> Self {
+    pub fn new(config: &GptConfig, layer: usize, device: &Device) -> Self {
         // GPT-2's init: N(0, 0.02), residual projections scaled by 1/sqrt(2·layers).
         let init = Initializer::Normal {
             mean: 0.0,
@@ -35,15 +36,12 @@ impl Block {
             mean: 0.0,
             std: 0.02 / (2.0 * config.n_layer as f64).sqrt(),
         };
+        let attends = config.has_attention(layer);
         Self {
-            ln_1: LayerNorm::new(config.d_model, config.layer_norm_eps, device),
-            attn: CausalSelfAttention::new(
-                config.d_model,
-                config.n_head,
-                &init,
-                &proj_init,
-                device,
-            ),
+            ln_1: attends.then(|| LayerNorm::new(config.d_model, config.layer_norm_eps, device)),
+            attn: attends.then(|| {
+                CausalSelfAttention::new(config.d_model, config.n_head, &init, &proj_init, device)
+            }),
             ln_2: LayerNorm::new(config.d_model, config.layer_norm_eps, device),
             mlp: Mlp::new(
                 config.d_model,
@@ -62,14 +60,20 @@ impl Block {
         attention: AttentionInputs,
         mlp: MlpOptions,
     ) -> BlockOutput {
-        let attn = self.attn.forward(self.ln_1.forward(x.clone()), attention);
-        let x = x + attn.output;
+        // Without attention the stream passes straight to the MLP.
+        let (x, probs, kv) = match (&self.ln_1, &self.attn) {
+            (Some(ln_1), Some(attn)) => {
+                let out = attn.forward(ln_1.forward(x.clone()), attention);
+                (x + out.output, out.probs, out.kv)
+            }
+            _ => (x, None, None),
+        };
         let mlp = self.mlp.forward(self.ln_2.forward(x.clone()), mlp);
         BlockOutput {
             output: x + mlp.output,
-            attention_probs: attn.probs,
+            attention_probs: probs,
             mlp_hidden: mlp.hidden,
-            kv: attn.kv,
+            kv,
         }
     }
 }

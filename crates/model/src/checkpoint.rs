@@ -106,20 +106,25 @@ pub fn weight_shapes(config: &GptConfig) -> BTreeMap<String, Vec<usize>> {
         (format!("{PREFIX}ln_f.bias"), vec![d]),
     ]);
     for layer in 0..config.n_layer {
-        for (name, shape) in [
+        let attention = [
             ("ln_1.weight", vec![d]),
             ("ln_1.bias", vec![d]),
             ("attn.c_attn.weight", vec![d, 3 * d]),
             ("attn.c_attn.bias", vec![3 * d]),
             ("attn.c_proj.weight", vec![d, d]),
             ("attn.c_proj.bias", vec![d]),
+        ];
+        let attention = attention
+            .into_iter()
+            .filter(|_| config.has_attention(layer));
+        for (name, shape) in attention.chain([
             ("ln_2.weight", vec![d]),
             ("ln_2.bias", vec![d]),
             ("mlp.c_fc.weight", vec![d, mlp]),
             ("mlp.c_fc.bias", vec![mlp]),
             ("mlp.c_proj.weight", vec![mlp, d]),
             ("mlp.c_proj.bias", vec![d]),
-        ] {
+        ]) {
             shapes.insert(format!("{PREFIX}h.{layer}.{name}"), shape);
         }
     }
@@ -498,19 +503,73 @@ mod tests {
         );
     }
 
-    #[test]
-    fn weight_shapes_are_the_models_parameters() {
-        let (model, checkpoint) = checkpoint();
+    fn parameter_shapes(model: &Gpt) -> BTreeMap<String, Vec<usize>> {
         let mut collector = ParamCollector {
             path: Vec::new(),
             found: Vec::new(),
         };
         model.visit(&mut collector);
-        let visited: BTreeMap<String, Vec<usize>> = collector
+        collector
             .found
             .into_iter()
             .map(|(name, _, shape, _)| (name, shape))
-            .collect();
-        assert_eq!(visited, weight_shapes(&checkpoint.config));
+            .collect()
+    }
+
+    #[test]
+    fn weight_shapes_are_the_models_parameters() {
+        let (model, checkpoint) = checkpoint();
+        assert_eq!(parameter_shapes(&model), weight_shapes(&checkpoint.config));
+    }
+
+    #[test]
+    fn every_architecture_switch_counts_its_parameters_and_round_trips() {
+        use crate::config::Activation;
+        let base = GptConfig::new(11, 12, 3, 2, 16);
+        let variants = [
+            base.clone(),
+            GptConfig {
+                n_head: 1,
+                ..base.clone()
+            },
+            GptConfig {
+                n_head: 4,
+                ..base.clone()
+            },
+            GptConfig {
+                n_layer: 1,
+                ..base.clone()
+            },
+            base.clone().with_without_attention(Some(vec![1, 2])),
+            base.clone().with_activation(Activation::Relu),
+            base.clone().with_activation(Activation::Identity),
+            GptConfig {
+                context_length: 4,
+                ..base.clone()
+            },
+        ];
+        let device = Device::flex();
+        for config in variants {
+            let model = config.init(&device);
+            assert_eq!(model.num_params(), config.num_params(), "{config:?}");
+            assert_eq!(parameter_shapes(&model), weight_shapes(&config));
+            let tokenizer = Tokenizer::Char(CharTokenizer::from_corpus("abcdefghijk").unwrap());
+            let saved = block_on(Checkpoint::from_model(
+                &model, &config, tokenizer, None, None,
+            ))
+            .unwrap();
+            let loaded = Checkpoint::from_bytes(&saved.to_bytes().unwrap()).unwrap();
+            assert_eq!(loaded.config, config);
+            loaded.to_model(&device).unwrap();
+        }
+        // Heads split the width: the count does not depend on them.
+        assert_eq!(
+            base.num_params(),
+            GptConfig {
+                n_head: 4,
+                ..base.clone()
+            }
+            .num_params()
+        );
     }
 }

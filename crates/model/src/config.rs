@@ -33,6 +33,12 @@ pub struct GptConfig {
     pub activation: Activation,
     #[config(default = 1e-5)]
     pub layer_norm_eps: f64,
+    /// Blocks without attention (their MLP still runs, the residual passes the attention by): the
+    /// experiment "attention only in the first layer". `None` (every block attends) is also what
+    /// checkpoints from before this switch read as: burn's derived config has no serde defaults,
+    /// but serde reads a missing `Option` as `None`.
+    #[config(default = "None")]
+    pub without_attention: Option<Vec<usize>>,
 }
 
 impl GptConfig {
@@ -42,6 +48,13 @@ impl GptConfig {
 
     pub fn d_mlp(&self) -> usize {
         self.d_model * self.mlp_ratio
+    }
+
+    /// Whether block `layer` has attention.
+    pub fn has_attention(&self, layer: usize) -> bool {
+        self.without_attention
+            .as_ref()
+            .is_none_or(|off| !off.contains(&layer))
     }
 
     /// Checks the invariants `init` relies on, naming the offending field.
@@ -66,18 +79,41 @@ impl GptConfig {
         if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps.is_finite()) {
             return Err("config field `layer_norm_eps` must be a positive number".into());
         }
+        if let Some(layer) = self
+            .without_attention
+            .iter()
+            .flatten()
+            .find(|&&l| l >= self.n_layer)
+        {
+            return Err(format!(
+                "config field `without_attention` names block {layer}, but there are {} blocks",
+                self.n_layer
+            ));
+        }
+        if (0..self.n_layer).all(|l| !self.has_attention(l)) {
+            return Err(
+                "config: at least one block needs attention (`without_attention` lists them all)"
+                    .into(),
+            );
+        }
         Ok(())
     }
 
     /// Number of trainable parameters (the LM head is tied to the token embedding).
     pub fn num_params(&self) -> usize {
         let d = self.d_model;
-        let per_layer = 2 * 2 * d // two LayerNorms
+        let attention = 2 * d // ln_1
             + d * 3 * d + 3 * d // c_attn
-            + d * d + d // attn c_proj
+            + d * d + d; // attn c_proj
+        let mlp = 2 * d // ln_2
             + d * self.d_mlp() + self.d_mlp() // c_fc
             + self.d_mlp() * d + d; // mlp c_proj
-        self.vocab_size * d + self.context_length * d + self.n_layer * per_layer + 2 * d
+        let attending = (0..self.n_layer).filter(|&l| self.has_attention(l)).count();
+        self.vocab_size * d
+            + self.context_length * d
+            + attending * attention
+            + self.n_layer * mlp
+            + 2 * d
     }
 
     /// "4 layers × 4 heads, width 128, context 128, vocabulary 84, 820000 parameters".
@@ -151,6 +187,34 @@ mod tests {
     fn rejects_zero_fields_by_name() {
         let err = GptConfig::new(10, 0, 1, 1, 16).validate().unwrap_err();
         assert!(err.contains("context_length"), "{err}");
+    }
+
+    #[test]
+    fn blocks_without_attention_are_checked_and_not_counted() {
+        let every = GptConfig::new(10, 8, 3, 2, 16);
+        let first_only = every.clone().with_without_attention(Some(vec![1, 2]));
+        let attention = 2 * 16 + 16 * 48 + 48 + 16 * 16 + 16;
+        assert_eq!(every.num_params() - first_only.num_params(), 2 * attention);
+        assert!(first_only.validate().is_ok());
+        assert!(!first_only.has_attention(1) && first_only.has_attention(0));
+        let err = every
+            .clone()
+            .with_without_attention(Some(vec![3]))
+            .validate()
+            .unwrap_err();
+        assert!(err.contains("block 3"), "{err}");
+        let err = every
+            .with_without_attention(Some(vec![0, 1, 2]))
+            .validate()
+            .unwrap_err();
+        assert!(err.contains("at least one block"), "{err}");
+    }
+
+    #[test]
+    fn older_configs_without_the_switch_still_load() {
+        let json = r#"{"vocab_size":10,"context_length":8,"n_layer":1,"n_head":1,"d_model":8,"mlp_ratio":4,"activation":"gelu_tanh","layer_norm_eps":1e-5}"#;
+        let config: GptConfig = serde_json::from_str(json).unwrap();
+        assert_eq!(config.without_attention, None);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod config;
 pub mod data;
 pub mod diversity;
 pub mod error;
+pub mod experiment;
 pub mod generation;
 pub mod hf;
 pub mod inspect;

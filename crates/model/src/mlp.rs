@@ -90,6 +90,53 @@ mod tests {
     use super::*;
     use burn::tensor::Device;
 
+    /// An MLP with the identity activation is affine: f(x + y) + f(0) = f(x) + f(y). GELU and
+    /// ReLU are not.
+    #[test]
+    fn identity_activation_makes_the_mlp_linear() {
+        let device = Device::flex();
+        device.seed(3);
+        let init = Initializer::Normal {
+            mean: 0.0,
+            std: 0.5,
+        };
+        let input = |seed: f32| {
+            let values: Vec<f32> = (0..8).map(|i| ((i as f32 + seed) * 1.7).sin()).collect();
+            Tensor::<1>::from_floats(values.as_slice(), &device).reshape([1, 1, 8])
+        };
+        let (x, y) = (input(0.0), input(5.0));
+        for (activation, linear) in [
+            (Activation::Identity, true),
+            (Activation::GeluTanh, false),
+            (Activation::Relu, false),
+        ] {
+            let mlp = Mlp::new(8, 32, activation, &init, &init, &device);
+            let f = |t: Tensor<3>| {
+                mlp.forward(t, MlpOptions::default())
+                    .output
+                    .into_data()
+                    .try_to_vec::<f32>()
+                    .unwrap()
+            };
+            let lhs: Vec<f32> = f(x.clone() + y.clone())
+                .iter()
+                .zip(f(x.zeros_like()))
+                .map(|(a, b)| a + b)
+                .collect();
+            let rhs: Vec<f32> = f(x.clone())
+                .iter()
+                .zip(f(y.clone()))
+                .map(|(a, b)| a + b)
+                .collect();
+            let gap = lhs
+                .iter()
+                .zip(&rhs)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert_eq!(gap < 1e-5, linear, "{activation:?}: gap {gap}");
+        }
+    }
+
     #[test]
     fn gelu_matches_the_tanh_formula() {
         let xs: Vec<f32> = (-80..=80).map(|i| i as f32 / 10.0).collect();

@@ -61,16 +61,21 @@ impl HeadMask {
     }
 }
 
-/// Keys and values of every layer for the positions processed so far (one sequence per batch row).
+/// Keys and values of every layer for the positions processed so far (one sequence per batch row;
+/// `None` for a block without attention).
 #[derive(Clone, Debug, Default)]
 pub struct KvCache {
-    layers: Vec<LayerKv>,
+    layers: Vec<Option<LayerKv>>,
 }
 
 impl KvCache {
     /// Number of positions cached.
     pub fn len(&self) -> usize {
-        self.layers.first().map_or(0, |kv| kv.keys.dims()[2])
+        self.layers
+            .iter()
+            .flatten()
+            .next()
+            .map_or(0, |kv| kv.keys.dims()[2])
     }
 
     pub fn is_empty(&self) -> bool {
@@ -119,7 +124,7 @@ impl GptConfig {
             wte: embedding(self.vocab_size),
             wpe: embedding(self.context_length),
             h: (0..self.n_layer)
-                .map(|_| Block::new(self, device))
+                .map(|layer| Block::new(self, layer, device))
                 .collect(),
             ln_f: LayerNorm::new(self.d_model, self.layer_norm_eps, device),
         }
@@ -140,7 +145,10 @@ impl Gpt {
     }
 
     pub fn n_head(&self) -> usize {
-        self.h.first().map_or(0, |b| b.attn.n_head)
+        self.h
+            .iter()
+            .find_map(|b| b.attn.as_ref().map(|a| a.n_head))
+            .unwrap_or(0)
     }
 
     pub fn device(&self) -> Device {
@@ -202,7 +210,10 @@ impl Gpt {
         let mut new_kv = Vec::with_capacity(self.h.len());
         for (layer, block) in self.h.iter().enumerate() {
             let inputs = AttentionInputs {
-                past: cache.as_deref().and_then(|c| c.layers.get(layer)),
+                past: cache
+                    .as_deref()
+                    .and_then(|c| c.layers.get(layer))
+                    .and_then(Option::as_ref),
                 future_mask: &future_mask,
                 head_gate: options
                     .head_mask
@@ -217,9 +228,15 @@ impl Gpt {
             };
             let out = block.forward(x, inputs, mlp);
             x = out.output;
-            new_kv.extend(out.kv);
+            new_kv.push(out.kv);
             if let Some(trace) = trace.as_mut() {
-                trace.attentions.extend(out.attention_probs);
+                // A block without attention shows as all-zero attention, keeping layers aligned.
+                let [batch, _, _] = x.dims();
+                trace
+                    .attentions
+                    .push(out.attention_probs.unwrap_or_else(|| {
+                        Tensor::zeros([batch, self.n_head(), n_new, past_len + n_new], &device)
+                    }));
                 trace.mlp.extend(out.mlp_hidden);
                 trace.residual.push(x.clone());
             }
@@ -393,6 +410,55 @@ pub(crate) mod tests {
             fed += chunk;
             assert_eq!(cache.len(), fed);
         }
+    }
+
+    #[test]
+    fn a_block_without_attention_passes_the_residual_to_its_mlp() {
+        let device = Device::flex();
+        device.seed(11);
+        let config = GptConfig::new(11, 12, 2, 2, 16).with_without_attention(Some(vec![0]));
+        let model = config.init(&device);
+        let (_, trace) = traced(&model, &TOKENS, None);
+        let n = TOKENS.len();
+        // Block 0: x + mlp(ln_2(x)), with x the embeddings.
+        let embeddings =
+            Tensor::<1>::from_floats(&trace.residual[..n * 16], &device).reshape([1, n, 16]);
+        let block = &model.h[0];
+        let expected = embeddings.clone()
+            + block
+                .mlp
+                .forward(block.ln_2.forward(embeddings), MlpOptions::default())
+                .output;
+        let expected = block_on(read_floats(expected)).unwrap();
+        assert!(max_diff(&expected, &trace.residual[n * 16..2 * n * 16]) < 1e-5);
+        // Its attention is drawn as zeros; block 1 attends as usual.
+        assert!(trace.attention_row(0, 1, 4).iter().all(|&p| p == 0.0));
+        assert!((trace.attention_row(1, 1, 4).iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert_eq!(model.n_head(), 2);
+    }
+
+    #[test]
+    fn kv_cache_skips_blocks_without_attention() {
+        let device = Device::flex();
+        device.seed(12);
+        let config = GptConfig::new(11, 12, 2, 2, 16).with_without_attention(Some(vec![0]));
+        let model = config.init(&device);
+        let (full, _) = traced(&model, &TOKENS, None);
+        let mut cache = KvCache::default();
+        let options = ForwardOptions::default();
+        for (i, &token) in TOKENS.iter().enumerate() {
+            let out = model.forward_with(
+                model.token_tensor(&[vec![token]]),
+                &options,
+                Some(&mut cache),
+            );
+            let logits = block_on(read_floats(out.logits)).unwrap();
+            assert!(
+                max_diff(&logits, &full[i * 11..(i + 1) * 11]) < 1e-5,
+                "position {i}"
+            );
+        }
+        assert_eq!(cache.len(), TOKENS.len());
     }
 
     #[test]

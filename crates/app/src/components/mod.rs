@@ -3,6 +3,7 @@
 pub mod attention;
 pub mod candidates;
 pub mod controls;
+pub mod experiments;
 pub mod header;
 pub mod inside;
 pub mod timeline;

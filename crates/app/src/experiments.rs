@@ -1,0 +1,345 @@
+//! The Experiments view's state: the chosen experiment, its variants trained one after another in
+//! a worker of their own (same text, seed, optimiser and tokens per step), their records as the
+//! worker reports them, and the finished results kept in browser storage.
+
+use glassbox_browser::protocol::{Command, Event};
+use glassbox_model::config::{Activation, GptConfig};
+use glassbox_model::experiment::{ExperimentKind, Variant, VariantResult};
+use glassbox_model::run::{RunRecord, RunSettings};
+use glassbox_model::{Preset, TrainConfig};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::{Deserialize, Serialize};
+
+use crate::state::AppState;
+use crate::store;
+use crate::training::{SHAKESPEARE_NAME, fetch_text};
+use crate::worker_link::{WorkerLink, WorkerOwner};
+
+const STORE_KEY: &str = "experiment";
+
+/// A built-in experiment, or two architectures of the user's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    Builtin(ExperimentKind),
+    Custom,
+}
+
+impl Choice {
+    pub fn value(self) -> &'static str {
+        match self {
+            Choice::Builtin(kind) => kind.name(),
+            Choice::Custom => "custom",
+        }
+    }
+
+    pub fn from_value(value: &str) -> Self {
+        ExperimentKind::from_name(value).map_or(Choice::Custom, Choice::Builtin)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Choice::Builtin(kind) => kind.question(),
+            Choice::Custom => "Your own pair: model A vs model B",
+        }
+    }
+}
+
+/// One side of a custom pair, as the form edits it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArchitectureForm {
+    pub layers: usize,
+    pub heads: usize,
+    pub width: usize,
+    pub context: usize,
+    pub activation: Activation,
+    /// Attention in the first block only.
+    pub first_block_attention: bool,
+}
+
+impl ArchitectureForm {
+    fn from_config(c: &GptConfig) -> Self {
+        Self {
+            layers: c.n_layer,
+            heads: c.n_head,
+            width: c.d_model,
+            context: c.context_length,
+            activation: c.activation,
+            first_block_attention: false,
+        }
+    }
+
+    pub fn config(&self) -> GptConfig {
+        let without =
+            (self.first_block_attention && self.layers > 1).then(|| (1..self.layers).collect());
+        GptConfig::new(1, self.context, self.layers, self.heads, self.width)
+            .with_activation(self.activation)
+            .with_without_attention(without)
+    }
+
+    /// "2×4 w32 c32 GELU" (how a custom variant is named).
+    fn name(&self, side: &str) -> String {
+        let activation = match self.activation {
+            Activation::GeluTanh => "GELU",
+            Activation::Relu => "ReLU",
+            Activation::Identity => "linear",
+        };
+        let attention = if self.first_block_attention {
+            ", attention in block 1 only"
+        } else {
+            ""
+        };
+        format!(
+            "{side}: {} blocks × {} heads, width {}, context {}, {activation}{attention}",
+            self.layers, self.heads, self.width, self.context
+        )
+    }
+}
+
+/// A variant as the view shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VariantRun {
+    pub name: String,
+    /// Curves only (samples and attention snapshots are dropped to keep it small).
+    pub record: Option<RunRecord>,
+    pub diverged: bool,
+}
+
+impl VariantRun {
+    pub fn result(&self) -> Option<VariantResult> {
+        self.record
+            .as_ref()
+            .map(|r| VariantResult::from_record(&self.name, r))
+    }
+}
+
+/// A whole experiment as kept in storage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentRecord {
+    pub title: String,
+    pub variants: Vec<VariantRun>,
+    pub finished: bool,
+}
+
+#[derive(Clone, Copy)]
+pub struct ExperimentState {
+    app: AppState,
+    pub choice: RwSignal<Choice>,
+    pub preset: RwSignal<Preset>,
+    pub steps: RwSignal<usize>,
+    pub custom: RwSignal<(ArchitectureForm, ArchitectureForm)>,
+    pub record: RwSignal<Option<ExperimentRecord>>,
+    /// The variant training now.
+    pub current: RwSignal<Option<usize>>,
+    plan: StoredValue<Vec<Variant>>,
+    corpus: StoredValue<Option<String>>,
+    link: WorkerLink,
+}
+
+impl WorkerOwner for ExperimentState {
+    fn on_event(self, event: Event, _bytes: Option<Vec<u8>>) {
+        let Some(index) = self.current.get_untracked() else {
+            return;
+        };
+        let update = |f: &mut dyn FnMut(&mut VariantRun)| {
+            self.record.update(|r| {
+                if let Some(v) = r.as_mut().and_then(|r| r.variants.get_mut(index)) {
+                    f(v);
+                }
+            })
+        };
+        match event {
+            Event::Started { mut record, .. } => {
+                record.samples.clear();
+                record.snapshots.clear();
+                update(&mut |v| v.record = Some(record.clone()));
+            }
+            Event::Report(mut report) => {
+                report.sample = None;
+                report.snapshot = None;
+                update(&mut |v| {
+                    if let Some(r) = v.record.as_mut() {
+                        r.apply(&report);
+                    }
+                });
+            }
+            Event::Finished { .. } => self.next(index + 1),
+            Event::Diverged { .. } => {
+                update(&mut |v| v.diverged = true);
+                self.next(index + 1);
+            }
+            Event::Failed { message } => self.on_failure(message),
+            _ => {}
+        }
+    }
+
+    fn on_failure(self, message: String) {
+        self.app.error.set(Some(format!("experiment: {message}")));
+        self.stop();
+    }
+}
+
+impl ExperimentState {
+    pub fn new(app: AppState) -> Self {
+        let tiny = Preset::Tiny.config(0);
+        let b = ArchitectureForm {
+            heads: 1,
+            ..ArchitectureForm::from_config(&tiny)
+        };
+        let state = Self {
+            app,
+            choice: RwSignal::new(Choice::Builtin(ExperimentKind::Heads)),
+            preset: RwSignal::new(Preset::Tiny),
+            steps: RwSignal::new(200),
+            custom: RwSignal::new((ArchitectureForm::from_config(&tiny), b)),
+            record: RwSignal::new(None),
+            current: RwSignal::new(None),
+            plan: StoredValue::new(Vec::new()),
+            corpus: StoredValue::new(None),
+            link: WorkerLink::new(),
+        };
+        // The last experiment, as it was left.
+        spawn_local(async move {
+            if let Ok(Some(json)) = store::load_text(STORE_KEY).await
+                && let Ok(record) = serde_json::from_str::<ExperimentRecord>(&json)
+                && state.record.get_untracked().is_none()
+            {
+                state.record.set(Some(record));
+            }
+        });
+        state
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.current.get().is_some()
+    }
+
+    /// The settings every variant shares.
+    fn base(&self) -> RunSettings {
+        let steps = self.steps.get_untracked();
+        RunSettings {
+            model: self.preset.get_untracked().config(0),
+            train: TrainConfig::new(steps)
+                .with_batch_size(16)
+                .with_warmup_steps(steps.min(100) / 10)
+                .with_seed(1337),
+            report_every: (steps / 10).max(1),
+            sample_prompt: "ROMEO:\n".into(),
+            sample_length: 8,
+            probe: "To be, or not to be".into(),
+            corpus_name: SHAKESPEARE_NAME.into(),
+        }
+    }
+
+    fn variants(&self) -> Result<Vec<Variant>, String> {
+        let base = self.base();
+        Ok(match self.choice.get_untracked() {
+            Choice::Builtin(kind) => kind.plan(&base),
+            Choice::Custom => {
+                let (a, b) = self.custom.get_untracked();
+                let mut variants = Vec::new();
+                for (side, form) in [("A", a), ("B", b)] {
+                    let model = form.config();
+                    model.validate().map_err(|e| format!("model {side}: {e}"))?;
+                    variants.push(Variant::new(form.name(side), &base, model));
+                }
+                variants
+            }
+        })
+    }
+
+    /// Trains every variant, one after another.
+    pub fn run(self) {
+        if self.current.get_untracked().is_some() {
+            return;
+        }
+        let variants = match self.variants() {
+            Ok(v) => v,
+            Err(msg) => return self.app.error.set(Some(msg)),
+        };
+        self.app.error.set(None);
+        self.record.set(Some(ExperimentRecord {
+            title: self.choice.get_untracked().title().into(),
+            variants: variants
+                .iter()
+                .map(|v| VariantRun {
+                    name: v.name.clone(),
+                    record: None,
+                    diverged: false,
+                })
+                .collect(),
+            finished: false,
+        }));
+        self.plan.set_value(variants);
+        self.current.set(Some(0));
+        spawn_local(async move {
+            match self.corpus_text().await {
+                Ok(_) => self.next(0),
+                Err(msg) => self.on_failure(msg),
+            }
+        });
+    }
+
+    async fn corpus_text(self) -> Result<String, String> {
+        if let Some(text) = self.corpus.get_value() {
+            return Ok(text);
+        }
+        let text = fetch_text("shakespeare.txt").await?;
+        self.corpus.set_value(Some(text.clone()));
+        Ok(text)
+    }
+
+    /// Starts variant `index`, or ends the experiment after the last.
+    fn next(self, index: usize) {
+        let variant = self.plan.with_value(|p| p.get(index).cloned());
+        let (Some(variant), Some(corpus)) = (variant, self.corpus.get_value()) else {
+            self.current.set(None);
+            self.record.update(|r| {
+                if let Some(r) = r {
+                    r.finished = true;
+                }
+            });
+            return self.keep();
+        };
+        self.current.set(Some(index));
+        let command = Command::Start {
+            settings: variant.settings,
+            corpus,
+            backend: self.app.backend.get_untracked(),
+        };
+        self.link.send(self, &command, None);
+    }
+
+    /// Ends the experiment now; finished variants keep their results.
+    pub fn stop(self) {
+        self.link.terminate();
+        self.current.set(None);
+        self.keep();
+    }
+
+    fn keep(self) {
+        let Some(record) = self.record.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            let saved = match serde_json::to_string(&record) {
+                Ok(json) => store::save_text(STORE_KEY, &json).await,
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = saved {
+                self.app
+                    .error
+                    .set(Some(format!("the experiment could not be saved: {e}")));
+            }
+        });
+    }
+
+    /// The results of the variants that have a record.
+    pub fn results(&self) -> Vec<VariantResult> {
+        self.record.with(|r| {
+            r.as_ref()
+                .map(|r| r.variants.iter().filter_map(VariantRun::result).collect())
+                .unwrap_or_default()
+        })
+    }
+}
