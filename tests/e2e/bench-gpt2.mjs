@@ -1,5 +1,7 @@
 // Browser benchmark (not a test): open a GPT-2-small-shaped model (124M random weights in the Hugging
 // Face layout, written here) through "Open model", then time one generation step, on each backend.
+// On the CPU it also times the Inside view (all panels ready) and ranking every head by importance
+// for 15 s (heads measured, the longest gap between painted frames, then Cancel).
 // Writes bench-results/gpt2-small-browser.json.
 //   node tests/e2e/bench-gpt2.mjs [cpu|webgpu ...]
 import { writeFile, mkdir, copyFile, rm, open } from 'node:fs/promises';
@@ -52,6 +54,33 @@ async function writeFolder(dir) {
   return offset + json.length + 8;
 }
 
+/** Times the Inside view on the open model, then ranks heads for 15 s and cancels. */
+async function insideView(page) {
+  const start = Date.now();
+  await page.getByTestId('view-inside').click();
+  await page.waitForSelector('[data-testid="lens-row"]', { timeout: 600_000 });
+  await page.waitForSelector('[data-testid="mlp-linear-kl"]', { timeout: 600_000 });
+  await page.waitForFunction(() => !document.querySelector('[data-testid="inside-busy"]'), null, { timeout: 600_000 });
+  const panels_ms = Date.now() - start;
+  await page.getByTestId('head-importance-run').click();
+  const frames = await page.evaluate(() => new Promise((resolve) => {
+    let last = performance.now(), longest = 0;
+    const end = last + 15_000;
+    const tick = (now) => {
+      longest = Math.max(longest, now - last);
+      last = now;
+      if (now < end) requestAnimationFrame(tick); else resolve(longest);
+    };
+    requestAnimationFrame(tick);
+  }));
+  const progress = page.getByTestId('head-importance-progress');
+  const measured = Number(await progress.getAttribute('value'));
+  const total = Number(await progress.getAttribute('max'));
+  await page.getByTestId('head-importance-cancel').click();
+  await page.getByTestId('head-importance-cancelled').waitFor({ timeout: 60_000 });
+  return { panels_ms, ranking: { seconds: 15, heads_measured: measured, heads_total: total, longest_frame_gap_ms: Math.round(frames), cancelled: true } };
+}
+
 const dir = join(tmpdir(), 'glassbox-gpt2-small');
 const fileBytes = await writeFolder(dir);
 const served = await serveDist();
@@ -79,6 +108,7 @@ for (const backend of backends) {
       const first = await timedStep(page);
       const second = await timedStep(page);
       results.backends[backend] = { badge: await page.getByTestId('backend-badge').textContent(), load_ms, first_step: first, second_step: second };
+      if (backend === 'cpu') results.backends[backend].inside = await insideView(page);
     }
   } catch (e) {
     results.backends[backend] = { error: String(e).split('\n')[0] };

@@ -75,3 +75,24 @@ test('a WebGPU run reloaded mid-run resumes exactly (weights and AdamW moments s
   assertSameCurve(await curveUpTo(page, COMPARED, 600_000), reference);
   assert.deepEqual(errors, []);
 });
+
+test('the Inside view computes on WebGPU what it computes on the CPU', { timeout: 900_000 }, async () => {
+  const inside = async (backend) => {
+    const { page, errors } = await openApp(shared.browser, shared.served, `?backend=${backend}`, { timeout: 300_000 });
+    await step(page, 2, { timeout: 120_000 });
+    await page.getByTestId('view-inside').click();
+    await page.waitForSelector('[data-testid="lens-row"]', { timeout: 600_000 });
+    await page.waitForSelector('[data-testid="tf-loss"][data-value]', { timeout: 600_000 });
+    await page.waitForFunction(() => !document.querySelector('[data-testid="inside-busy"]'), null, { timeout: 600_000 });
+    const lens = await page.$$eval('[data-testid="lens-row"]', (els) => els.map((e) => [Number(e.dataset.topId), Number(e.dataset.topProb)]));
+    const loss = Number(await page.getByTestId('tf-loss').getAttribute('data-value'));
+    return { page, errors, lens, loss };
+  };
+  const gpu = await inside('webgpu');
+  await screenshot(gpu.page, 'webgpu-inside');
+  const cpu = await inside('cpu');
+  assert.deepEqual(gpu.lens.map((r) => r[0]), cpu.lens.map((r) => r[0]));
+  gpu.lens.forEach((r, i) => assert.ok(Math.abs(r[1] - cpu.lens[i][1]) < 1e-3, `layer ${i}: ${r[1]} vs ${cpu.lens[i][1]}`));
+  assert.ok(Math.abs(gpu.loss - cpu.loss) < 1e-3, `loss ${gpu.loss} vs ${cpu.loss}`);
+  assert.deepEqual([...gpu.errors, ...cpu.errors], []);
+});
