@@ -79,7 +79,13 @@ pub fn InsideView() -> impl IntoView {
     view! {
         <main class="inside">
             <p class="inside-about" data-testid="inside-about">
-                {move || about().unwrap_or_else(|| "The views appear once the model is loaded.".into())}
+                {move || about().unwrap_or_else(|| {
+                    if state.is_ready() {
+                        "Nothing to look at yet: type a prompt in Generate and press Step (or Reset).".into()
+                    } else {
+                        "The views appear once the model is loaded.".into()
+                    }
+                })}
             </p>
             <nav class="inside-nav">
                 <a href="#lens">"Logit lens"</a>
