@@ -84,6 +84,27 @@ pub fn legend(
         .ok()
 }
 
+/// A validation curve: a line with a dot at each evaluation.
+fn draw_validation(
+    chart: &mut Chart,
+    points: &[(f64, f64)],
+    colour: RGBColor,
+    label: String,
+) -> Option<()> {
+    chart
+        .draw_series(LineSeries::new(
+            points.iter().copied(),
+            colour.stroke_width(2),
+        ))
+        .ok()?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(2)));
+    chart
+        .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+        .ok()?;
+    Some(())
+}
+
 /// Draws `record`'s curves; `hover` marks one step. Returns the plot's position.
 pub fn draw(
     canvas: &HtmlCanvasElement,
@@ -179,21 +200,12 @@ pub fn draw(
         .iter()
         .filter_map(|p| p.val_loss.map(|v| (p.step as f64, scale(v as f64))))
         .collect();
-    chart
-        .draw_series(LineSeries::new(
-            validation.iter().copied(),
-            VALIDATION.stroke_width(2),
-        ))
-        .ok()?
-        .label("validation loss")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], VALIDATION.stroke_width(2)));
-    chart
-        .draw_series(
-            validation
-                .iter()
-                .map(|&(x, y)| Circle::new((x, y), 3, VALIDATION.filled())),
-        )
-        .ok()?;
+    draw_validation(
+        &mut chart,
+        &validation,
+        VALIDATION,
+        "validation loss".into(),
+    )?;
     if let Some(step) = hover {
         chart
             .draw_series(LineSeries::new(
@@ -329,17 +341,7 @@ pub fn draw_experiment(canvas: &HtmlCanvasElement, runs: &[(String, &RunRecord)]
             .iter()
             .filter_map(|p| p.val_loss.map(|v| (p.step as f64, v as f64)))
             .collect();
-        chart
-            .draw_series(LineSeries::new(
-                validation.iter().copied(),
-                c.stroke_width(2),
-            ))
-            .ok()?
-            .label(format!("{name} (validation)"))
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c.stroke_width(2)));
-        chart
-            .draw_series(validation.iter().map(|&p| Circle::new(p, 3, c.filled())))
-            .ok()?;
+        draw_validation(&mut chart, &validation, c, format!("{name} (validation)"))?;
     }
     legend(&mut chart, SeriesLabelPosition::UpperRight, text, 12)?;
     root.present().ok()

@@ -72,31 +72,27 @@ impl ExperimentKind {
         let m = &base.model;
         match self {
             ExperimentKind::Heads => [1, 4, 8]
-                .into_iter()
                 .map(|n_head| {
-                    let name = format!("{n_head} head{}", if n_head == 1 { "" } else { "s" });
                     with(
-                        name,
+                        counted(n_head, "head"),
                         GptConfig {
                             n_head,
                             ..m.clone()
                         },
                     )
                 })
-                .collect(),
+                .into(),
             ExperimentKind::Depth => [1, 2, 4]
-                .into_iter()
                 .map(|n_layer| {
-                    let name = format!("{n_layer} block{}", if n_layer == 1 { "" } else { "s" });
                     with(
-                        name,
+                        counted(n_layer, "block"),
                         GptConfig {
                             n_layer,
                             ..m.clone()
                         },
                     )
                 })
-                .collect(),
+                .into(),
             ExperimentKind::Attention => {
                 let n_layer = m.n_layer.max(2);
                 let every = GptConfig {
@@ -226,6 +222,11 @@ pub fn verdict(results: &[VariantResult]) -> String {
         best.val_loss.unwrap(),
         others.join(", "),
     )
+}
+
+/// "1 head", "4 heads".
+fn counted(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 fn capitalised(text: &str) -> String {
