@@ -50,6 +50,27 @@ test('the Heads experiment trains 1, 4 and 8 heads and compares them', { timeout
   assert.deepEqual(errors, []);
 });
 
+test('an experiment interrupted by a reload continues from its first unfinished variant', { timeout: 400_000 }, async () => {
+  await page.getByTestId('experiment-select').selectOption('depth');
+  await page.getByTestId('experiment-steps').fill('60');
+  await page.getByTestId('experiment-steps').blur();
+  await page.getByTestId('experiment-run').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="experiment-progress"]').textContent.includes('variant 2 of 3'), null, { timeout: 120_000 });
+  const first = (await rows())[0];
+  await page.reload();
+  await page.waitForSelector('[data-testid="model-status"][data-state="ready"]', { timeout: 180_000 });
+  await page.getByTestId('view-experiments').click();
+  await page.getByTestId('experiment-continue').waitFor();
+  assert.match(await page.getByTestId('experiment-continue').textContent(), /2 of 3 variants left/);
+  await page.getByTestId('experiment-continue').click();
+  await finished();
+  const table = await rows();
+  assert.deepEqual(table.map((r) => r.name), ['1 block', '2 blocks', '4 blocks']);
+  assert.ok(table.every((r) => r.steps === 60));
+  assert.deepEqual(table[0], first, 'the finished variant was kept as it was');
+  assert.deepEqual(errors, []);
+});
+
 test('a custom pair trains model A and model B', { timeout: 300_000 }, async () => {
   await page.getByTestId('experiment-select').selectOption('custom');
   await page.getByTestId('custom-layers-b').fill('1');

@@ -113,12 +113,26 @@ impl VariantRun {
     }
 }
 
-/// A whole experiment as kept in storage.
+/// A whole experiment as kept in storage (after every variant), so a reload can continue it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentRecord {
     pub title: String,
+    /// What each variant trains (the same order as `variants`).
+    pub plan: Vec<Variant>,
     pub variants: Vec<VariantRun>,
     pub finished: bool,
+}
+
+impl ExperimentRecord {
+    /// The first variant that has not run to its end (a diverged one counts as ended).
+    pub fn next_unfinished(&self) -> Option<usize> {
+        self.variants.iter().zip(&self.plan).position(|(v, p)| {
+            !v.diverged
+                && v.record
+                    .as_ref()
+                    .is_none_or(|r| r.step() < p.settings.train.total_steps)
+        })
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -260,6 +274,7 @@ impl ExperimentState {
         self.app.error.set(None);
         self.record.set(Some(ExperimentRecord {
             title: self.choice.get_untracked().title().into(),
+            plan: variants.clone(),
             variants: variants
                 .iter()
                 .map(|v| VariantRun {
@@ -271,13 +286,45 @@ impl ExperimentState {
             finished: false,
         }));
         self.plan.set_value(variants);
-        self.current.set(Some(0));
+        self.start_at(0);
+    }
+
+    /// Continues an experiment a reload interrupted: the unfinished variants train from the start.
+    pub fn continue_run(self) {
+        let Some((plan, index)) = self.record.with_untracked(|r| {
+            r.as_ref()
+                .and_then(|r| Some((r.plan.clone(), r.next_unfinished()?)))
+        }) else {
+            return;
+        };
+        self.app.error.set(None);
+        self.plan.set_value(plan);
+        self.record.update(|r| {
+            if let Some(v) = r.as_mut().and_then(|r| r.variants.get_mut(index)) {
+                v.record = None;
+            }
+        });
+        self.start_at(index);
+    }
+
+    /// Fetches the text, then trains from variant `index` on.
+    fn start_at(self, index: usize) {
+        self.current.set(Some(index));
         spawn_local(async move {
             match self.corpus_text().await {
-                Ok(_) => self.next(0),
+                Ok(_) => self.next(index),
                 Err(msg) => self.on_failure(msg),
             }
         });
+    }
+
+    /// An experiment left unfinished (by a reload), not running now.
+    pub fn can_continue(&self) -> bool {
+        self.current.get().is_none()
+            && self.record.with(|r| {
+                r.as_ref()
+                    .is_some_and(|r| !r.finished && r.next_unfinished().is_some())
+            })
     }
 
     async fn corpus_text(self) -> Result<String, String> {
@@ -289,8 +336,11 @@ impl ExperimentState {
         Ok(text)
     }
 
-    /// Starts variant `index`, or ends the experiment after the last.
+    /// Starts variant `index`, or ends the experiment after the last (kept after each variant).
     fn next(self, index: usize) {
+        if index > 0 {
+            self.keep();
+        }
         let variant = self.plan.with_value(|p| p.get(index).cloned());
         let (Some(variant), Some(corpus)) = (variant, self.corpus.get_value()) else {
             self.current.set(None);

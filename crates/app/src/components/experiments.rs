@@ -130,6 +130,14 @@ pub fn ExperimentsView() -> impl IntoView {
                 <p class="actions">
                     <button data-testid="experiment-run" disabled=running on:click=move |_| exp.run()>"Run the experiment"</button>
                     <button class="secondary" data-testid="experiment-stop" disabled=move || !running() on:click=move |_| exp.stop()>"Stop"</button>
+                    <Show when=move || exp.can_continue()>
+                        <button class="secondary" data-testid="experiment-continue" on:click=move |_| exp.continue_run()>
+                            {move || exp.record.with(|r| r.as_ref().map(|r| {
+                                let left = r.variants.len() - r.next_unfinished().unwrap_or(r.variants.len());
+                                format!("Continue ({left} of {} variants left)", r.variants.len())
+                            }))}
+                        </button>
+                    </Show>
                     <span class="hint" data-testid="experiment-progress">{move || progress().unwrap_or_else(|| {
                         if finished() { "Finished.".into() } else { String::new() }
                     })}</span>
