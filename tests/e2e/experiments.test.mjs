@@ -14,7 +14,7 @@ const rows = () => page.$$eval('[data-testid="experiment-row"]', (els) => els.ma
   name: e.dataset.name, val: Number(e.dataset.valLoss), params: Number(e.dataset.params),
   steps: Number(e.dataset.steps), tokensPerS: Number(e.dataset.tokensPerS),
 })));
-const finished = () => page.waitForSelector('[data-testid="experiment-verdict"][data-finished="true"]', { timeout: 300_000 });
+const finished = () => page.waitForSelector('[data-testid="experiment-verdict"][data-finished="true"]', { state: 'attached', timeout: 300_000 });
 
 test('the Heads experiment trains 1, 4 and 8 heads and compares them', { timeout: 400_000 }, async () => {
   await page.getByTestId('view-experiments').click();
@@ -85,5 +85,27 @@ test('a custom pair trains model A and model B', { timeout: 300_000 }, async () 
   assert.ok(table[0].name.startsWith('A: 2 blocks') && table[1].name.startsWith('B: 1 blocks'), JSON.stringify(table));
   assert.ok(table[0].params > table[1].params);
   await screenshot(page, 'experiment-custom');
+  assert.deepEqual(errors, []);
+});
+
+test('post-training fine-tunes the shipped model on question/answer pairs: the loss on them falls', { timeout: 400_000 }, async () => {
+  await page.getByTestId('view-experiments').click();
+  await page.getByTestId('experiment-select').selectOption('post-training');
+  await page.getByTestId('posttrain-pairs').fill('Q: Who?\nQ: Where?');
+  await page.getByTestId('experiment-run').click();
+  assert.match(await page.getByTestId('error-banner').textContent(), /line 2: expected "A: …"/);
+  await page.getByTestId('posttrain-pairs').fill('Q: Who loves Juliet?\nA: Romeo loves Juliet.\n\nQ: Where do they live?\nA: In fair Verona.\n');
+  await page.getByTestId('experiment-steps').fill('30');
+  await page.getByTestId('experiment-steps').blur();
+  await page.getByTestId('experiment-run').click();
+  await finished();
+  const result = page.getByTestId('posttrain-result');
+  const [before, after] = [Number(await result.getAttribute('data-before')), Number(await result.getAttribute('data-after'))];
+  assert.ok(after < before, `loss on the pairs ${before} → ${after}`);
+  for (const id of ['posttrain-sample-before', 'posttrain-sample-after']) {
+    assert.ok((await page.getByTestId(id).textContent()).startsWith('Q: Who loves Juliet?\nA:'));
+  }
+  assert.match(await page.getByTestId('posttrain-verdict').textContent(), /Loss on the pairs went from [\d.]+ to [\d.]+ nats in 30 steps/);
+  await screenshot(page, 'experiment-post-training');
   assert.deepEqual(errors, []);
 });

@@ -4,13 +4,14 @@
 
 use glassbox_browser::protocol::{Command, Event};
 use glassbox_model::config::{Activation, GptConfig};
-use glassbox_model::experiment::{ExperimentKind, Variant, VariantResult};
+use glassbox_model::experiment::{ExperimentKind, QaPairs, Variant, VariantResult};
 use glassbox_model::run::{RunRecord, RunSettings};
 use glassbox_model::{Preset, TrainConfig};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 
+use crate::loader;
 use crate::state::AppState;
 use crate::store;
 use crate::training::{SHAKESPEARE_NAME, fetch_text};
@@ -18,29 +19,40 @@ use crate::worker_link::{WorkerLink, WorkerOwner};
 
 const STORE_KEY: &str = "experiment";
 
-/// A built-in experiment, or two architectures of the user's.
+/// A built-in experiment, two architectures of the user's, or post-training the shipped model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Choice {
     Builtin(ExperimentKind),
     Custom,
+    PostTraining,
 }
+
+/// Question/answer pairs to start from, in the shipped model's characters.
+pub const EXAMPLE_PAIRS: &str = "Q: Who loves Juliet?\nA: Romeo loves Juliet.\n\nQ: Where do they live?\nA: In fair Verona.\n\nQ: What is the question?\nA: To be, or not to be.\n";
 
 impl Choice {
     pub fn value(self) -> &'static str {
         match self {
             Choice::Builtin(kind) => kind.name(),
             Choice::Custom => "custom",
+            Choice::PostTraining => "post-training",
         }
     }
 
     pub fn from_value(value: &str) -> Self {
-        ExperimentKind::from_name(value).map_or(Choice::Custom, Choice::Builtin)
+        match value {
+            "post-training" => Choice::PostTraining,
+            _ => ExperimentKind::from_name(value).map_or(Choice::Custom, Choice::Builtin),
+        }
     }
 
     pub fn title(self) -> &'static str {
         match self {
             Choice::Builtin(kind) => kind.question(),
             Choice::Custom => "Your own pair: model A vs model B",
+            Choice::PostTraining => {
+                "Post-training: fine-tune the shipped model on your question/answer pairs"
+            }
         }
     }
 }
@@ -100,7 +112,7 @@ impl ArchitectureForm {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VariantRun {
     pub name: String,
-    /// Curves only (samples and attention snapshots are dropped to keep it small).
+    /// Curves and samples (attention snapshots are dropped to keep it small).
     pub record: Option<RunRecord>,
     pub diverged: bool,
 }
@@ -117,6 +129,9 @@ impl VariantRun {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentRecord {
     pub title: String,
+    /// The training text when it is not the built-in Shakespeare (post-training's pairs).
+    #[serde(default)]
+    pub corpus: Option<String>,
     /// What each variant trains (the same order as `variants`).
     pub plan: Vec<Variant>,
     pub variants: Vec<VariantRun>,
@@ -142,11 +157,14 @@ pub struct ExperimentState {
     pub preset: RwSignal<Preset>,
     pub steps: RwSignal<usize>,
     pub custom: RwSignal<(ArchitectureForm, ArchitectureForm)>,
+    /// Post-training's question/answer pairs.
+    pub pairs: RwSignal<String>,
     pub record: RwSignal<Option<ExperimentRecord>>,
     /// The variant training now.
     pub current: RwSignal<Option<usize>>,
     plan: StoredValue<Vec<Variant>>,
-    corpus: StoredValue<Option<String>>,
+    shakespeare: StoredValue<Option<String>>,
+    shipped: StoredValue<Option<Vec<u8>>>,
     link: WorkerLink,
 }
 
@@ -164,12 +182,10 @@ impl WorkerOwner for ExperimentState {
         };
         match event {
             Event::Started { mut record, .. } => {
-                record.samples.clear();
                 record.snapshots.clear();
                 update(&mut |v| v.record = Some(record.clone()));
             }
             Event::Report(mut report) => {
-                report.sample = None;
                 report.snapshot = None;
                 update(&mut |v| {
                     if let Some(r) = v.record.as_mut() {
@@ -206,10 +222,12 @@ impl ExperimentState {
             preset: RwSignal::new(Preset::Tiny),
             steps: RwSignal::new(200),
             custom: RwSignal::new((ArchitectureForm::from_config(&tiny), b)),
+            pairs: RwSignal::new(EXAMPLE_PAIRS.into()),
             record: RwSignal::new(None),
             current: RwSignal::new(None),
             plan: StoredValue::new(Vec::new()),
-            corpus: StoredValue::new(None),
+            shakespeare: StoredValue::new(None),
+            shipped: StoredValue::new(None),
             link: WorkerLink::new(),
         };
         // The last experiment, as it was left.
@@ -245,10 +263,11 @@ impl ExperimentState {
         }
     }
 
-    fn variants(&self) -> Result<Vec<Variant>, String> {
-        let base = self.base();
+    /// The variants, and the training text when it is not Shakespeare.
+    fn variants(&self) -> Result<(Vec<Variant>, Option<String>), String> {
+        let mut base = self.base();
         Ok(match self.choice.get_untracked() {
-            Choice::Builtin(kind) => kind.plan(&base),
+            Choice::Builtin(kind) => (kind.plan(&base), None),
             Choice::Custom => {
                 let (a, b) = self.custom.get_untracked();
                 let mut variants = Vec::new();
@@ -257,7 +276,15 @@ impl ExperimentState {
                     model.validate().map_err(|e| format!("model {side}: {e}"))?;
                     variants.push(Variant::new(form.name(side), &base, model));
                 }
-                variants
+                (variants, None)
+            }
+            Choice::PostTraining => {
+                let pairs = QaPairs::parse(&self.pairs.get_untracked())?;
+                // The shipped model's shape (its checkpoint decides), a gentler rate than from scratch.
+                base.model = Preset::Shipped.config(0);
+                base.train.learning_rate = 1e-3;
+                let corpus = pairs.corpus(base.model.context_length);
+                (pairs.plan(&base), Some(corpus))
             }
         })
     }
@@ -267,13 +294,14 @@ impl ExperimentState {
         if self.current.get_untracked().is_some() {
             return;
         }
-        let variants = match self.variants() {
+        let (variants, corpus) = match self.variants() {
             Ok(v) => v,
             Err(msg) => return self.app.error.set(Some(msg)),
         };
         self.app.error.set(None);
         self.record.set(Some(ExperimentRecord {
             title: self.choice.get_untracked().title().into(),
+            corpus,
             plan: variants.clone(),
             variants: variants
                 .iter()
@@ -307,15 +335,10 @@ impl ExperimentState {
         self.start_at(index);
     }
 
-    /// Fetches the text, then trains from variant `index` on.
+    /// Trains from variant `index` on.
     fn start_at(self, index: usize) {
         self.current.set(Some(index));
-        spawn_local(async move {
-            match self.corpus_text().await {
-                Ok(_) => self.next(index),
-                Err(msg) => self.on_failure(msg),
-            }
-        });
+        self.next(index);
     }
 
     /// An experiment left unfinished (by a reload), not running now.
@@ -327,13 +350,29 @@ impl ExperimentState {
             })
     }
 
+    /// The experiment's training text.
     async fn corpus_text(self) -> Result<String, String> {
-        if let Some(text) = self.corpus.get_value() {
+        if let Some(text) = self
+            .record
+            .with_untracked(|r| r.as_ref().and_then(|r| r.corpus.clone()))
+        {
+            return Ok(text);
+        }
+        if let Some(text) = self.shakespeare.get_value() {
             return Ok(text);
         }
         let text = fetch_text("shakespeare.txt").await?;
-        self.corpus.set_value(Some(text.clone()));
+        self.shakespeare.set_value(Some(text.clone()));
         Ok(text)
+    }
+
+    async fn shipped_bytes(self) -> Result<Vec<u8>, String> {
+        if let Some(bytes) = self.shipped.get_value() {
+            return Ok(bytes);
+        }
+        let bytes = loader::fetch_bytes(loader::SHIPPED_MODEL).await?;
+        self.shipped.set_value(Some(bytes.clone()));
+        Ok(bytes)
     }
 
     /// Starts variant `index`, or ends the experiment after the last (kept after each variant).
@@ -341,8 +380,7 @@ impl ExperimentState {
         if index > 0 {
             self.keep();
         }
-        let variant = self.plan.with_value(|p| p.get(index).cloned());
-        let (Some(variant), Some(corpus)) = (variant, self.corpus.get_value()) else {
+        let Some(variant) = self.plan.with_value(|p| p.get(index).cloned()) else {
             self.current.set(None);
             self.record.update(|r| {
                 if let Some(r) = r {
@@ -352,12 +390,28 @@ impl ExperimentState {
             return self.keep();
         };
         self.current.set(Some(index));
-        let command = Command::Start {
-            settings: variant.settings,
-            corpus,
-            backend: self.app.backend.get_untracked(),
-        };
-        self.link.send(self, &command, None);
+        let backend = self.app.backend.get_untracked();
+        spawn_local(async move {
+            let prepared = async {
+                let corpus = self.corpus_text().await?;
+                let base = match variant.from_shipped {
+                    true => Some(self.shipped_bytes().await?),
+                    false => None,
+                };
+                Ok::<_, String>((corpus, base))
+            };
+            match prepared.await {
+                Ok((corpus, base)) => {
+                    let command = Command::Start {
+                        settings: variant.settings,
+                        corpus,
+                        backend,
+                    };
+                    self.link.send(self, &command, base.as_deref());
+                }
+                Err(msg) => self.on_failure(msg),
+            }
+        });
     }
 
     /// Ends the experiment now; finished variants keep their results.

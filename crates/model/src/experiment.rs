@@ -140,6 +140,9 @@ impl ExperimentKind {
 pub struct Variant {
     pub name: String,
     pub settings: RunSettings,
+    /// Continues the shipped model instead of starting from random weights (post-training).
+    #[serde(default)]
+    pub from_shipped: bool,
 }
 
 impl Variant {
@@ -150,8 +153,128 @@ impl Variant {
         let tokens = base.train.batch_size * base.model.context_length;
         settings.train.batch_size = (tokens / model.context_length).max(1);
         settings.model = model;
-        Self { name, settings }
+        Self {
+            name,
+            settings,
+            from_shipped: false,
+        }
     }
+}
+
+/// Post-training in miniature: question/answer pairs a pretrained model is fine-tuned on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QaPairs {
+    pub pairs: Vec<(String, String)>,
+}
+
+impl QaPairs {
+    /// Reads "Q: …" / "A: …" lines (blank lines between pairs are optional).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut pairs = Vec::new();
+        let mut question: Option<String> = None;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            match (
+                line.strip_prefix("Q:"),
+                line.strip_prefix("A:"),
+                question.take(),
+            ) {
+                (Some(q), _, None) => question = Some(q.trim().to_string()),
+                (_, Some(a), Some(q)) => pairs.push((q, a.trim().to_string())),
+                (_, _, pending) => {
+                    let expected = if pending.is_some() {
+                        "A: …"
+                    } else {
+                        "Q: …"
+                    };
+                    return Err(format!(
+                        "line {}: expected \"{expected}\" (pairs are a line \"Q: …\" then a line \"A: …\")",
+                        i + 1
+                    ));
+                }
+            }
+        }
+        if question.is_some() {
+            return Err("the last question has no answer (\"A: …\")".into());
+        }
+        if pairs.is_empty() {
+            return Err("no question/answer pairs: write lines \"Q: …\" and \"A: …\"".into());
+        }
+        Ok(Self { pairs })
+    }
+
+    /// The pairs as the model reads them.
+    pub fn text(&self) -> String {
+        self.pairs
+            .iter()
+            .map(|(q, a)| format!("Q: {q}\nA: {a}\n\n"))
+            .collect()
+    }
+
+    /// What the model is asked: the first question, up to "A:".
+    pub fn prompt(&self) -> String {
+        format!("Q: {}\nA:", self.pairs[0].0)
+    }
+
+    /// The training text: the pairs repeated until both the training part and the validation
+    /// tenth hold a few windows of `context` tokens. The validation loss is then the loss on the
+    /// pairs themselves: post-training teaches these answers.
+    pub fn corpus(&self, context: usize) -> String {
+        let text = self.text();
+        let needed = 40 * (context + 1);
+        text.repeat(needed.div_ceil(text.chars().count().max(1)))
+    }
+
+    /// The one variant: `base` (the shipped model's settings) continued on the pairs.
+    pub fn plan(&self, base: &RunSettings) -> Vec<Variant> {
+        let mut settings = base.clone();
+        settings.sample_prompt = self.prompt();
+        settings.sample_length = self.pairs[0].1.chars().count() + 12;
+        settings.probe = self
+            .text()
+            .chars()
+            .take(base.model.context_length)
+            .collect();
+        settings.corpus_name = format!("{} question/answer pairs", self.pairs.len());
+        vec![Variant {
+            name: "shipped model, fine-tuned on the pairs".into(),
+            settings,
+            from_shipped: true,
+        }]
+    }
+}
+
+/// What post-training did, from the run: the loss on the pairs and the answer to the first
+/// question, before and after.
+pub fn post_training_verdict(record: &RunRecord) -> Option<String> {
+    let before = record.initial_val_loss?;
+    let after = record.curve.iter().rev().find_map(|p| p.val_loss)?;
+    let answer = |i: usize| {
+        let sample = &record.samples.get(i)?.text;
+        let start =
+            sample.find(&record.settings.sample_prompt)? + record.settings.sample_prompt.len();
+        Some(
+            sample[start..]
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        )
+    };
+    let (first, last) = (answer(0)?, answer(record.samples.len() - 1)?);
+    Some(format!(
+        "Loss on the pairs went from {before:.3} to {after:.3} nats in {} steps; asked “{}”, the model answered “{first}” before and “{last}” after.",
+        record.step(),
+        record
+            .settings
+            .sample_prompt
+            .trim_end_matches("\nA:")
+            .trim_start_matches("Q: ")
+    ))
 }
 
 /// What a variant reached.
@@ -315,6 +438,78 @@ mod tests {
             val_loss: Some(val),
             train_loss: Some(val),
             tokens_per_s: Some(100.0),
+        }
+    }
+
+    #[test]
+    fn question_answer_pairs_parse_and_make_a_corpus() {
+        let pairs = QaPairs::parse("Q: Who?\nA: Romeo.\n\nQ: Where?\nA: Verona.\n").unwrap();
+        assert_eq!(pairs.pairs.len(), 2);
+        assert_eq!(pairs.prompt(), "Q: Who?\nA:");
+        assert_eq!(
+            pairs.text(),
+            "Q: Who?\nA: Romeo.\n\nQ: Where?\nA: Verona.\n\n"
+        );
+        let corpus = pairs.corpus(32);
+        assert!(corpus.len() >= 40 * 33 && corpus.starts_with(&pairs.text()));
+        let err = QaPairs::parse("Q: Who?\nQ: Where?").unwrap_err();
+        assert!(err.starts_with("line 2: expected \"A: …\""), "{err}");
+        assert!(
+            QaPairs::parse("A: no question")
+                .unwrap_err()
+                .contains("line 1")
+        );
+        assert!(QaPairs::parse("Q: Who?").unwrap_err().contains("no answer"));
+        assert!(QaPairs::parse("\n\n").unwrap_err().contains("no question"));
+        let plan = pairs.plan(&base());
+        assert!(plan[0].from_shipped);
+        assert_eq!(plan[0].settings.sample_prompt, "Q: Who?\nA:");
+    }
+
+    /// Fine-tuning a model on a few pairs lowers the loss on them, and the verdict says so.
+    #[test]
+    fn post_training_lowers_the_loss_on_the_pairs() {
+        use crate::checkpoint::Checkpoint;
+        use crate::run::TrainingRun;
+        use crate::tokenizer::{CharTokenizer, Tokenizer};
+        use crate::trace::block_on;
+        use burn::tensor::Device;
+
+        let pairs = QaPairs::parse("Q: Who?\nA: Romeo.\nQ: Where?\nA: Verona.").unwrap();
+        let tokenizer = Tokenizer::Char(CharTokenizer::from_corpus(&pairs.text()).unwrap());
+        let device = Device::flex();
+        device.seed(5);
+        let config = Preset::Tiny.config(tokenizer.vocab_size());
+        let model = config.init(&device);
+        let base = block_on(Checkpoint::from_model(
+            &model, &config, tokenizer, None, None,
+        ))
+        .unwrap();
+        let mut settings = base_settings_for(&config);
+        settings.train = TrainConfig::new(40).with_batch_size(8).with_warmup_steps(2);
+        let variant = pairs.plan(&settings).remove(0);
+        let corpus = pairs.corpus(config.context_length);
+        let mut run =
+            TrainingRun::start(variant.settings, &corpus, Some(&base), &device.autodiff()).unwrap();
+        block_on(run.observe()).unwrap();
+        while !run.is_finished() {
+            block_on(run.train_step(|| 0.0)).unwrap();
+        }
+        let record = &run.record;
+        let after = record.curve.iter().rev().find_map(|p| p.val_loss).unwrap();
+        assert!(after < record.initial_val_loss.unwrap() - 0.5, "{record:?}");
+        let verdict = post_training_verdict(record).unwrap();
+        assert!(verdict.contains("asked “Who?”"), "{verdict}");
+        assert!(
+            verdict.contains(&format!("to {after:.3} nats in 40 steps")),
+            "{verdict}"
+        );
+    }
+
+    fn base_settings_for(model: &GptConfig) -> RunSettings {
+        RunSettings {
+            model: model.clone(),
+            ..base()
         }
     }
 

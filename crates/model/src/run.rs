@@ -84,6 +84,9 @@ pub struct RunRecord {
     pub curve: Vec<CurvePoint>,
     pub samples: Vec<Sample>,
     pub snapshots: Vec<AttentionSnapshot>,
+    /// The validation loss before the first step (runs saved before it was kept have none).
+    #[serde(default)]
+    pub initial_val_loss: Option<f32>,
 }
 
 /// What one step (or the look at the untrained model) adds to the record.
@@ -92,6 +95,9 @@ pub struct StepReport {
     pub point: Option<CurvePoint>,
     pub sample: Option<Sample>,
     pub snapshot: Option<AttentionSnapshot>,
+    /// Only from the look before the first step.
+    #[serde(default)]
+    pub initial_val_loss: Option<f32>,
 }
 
 impl RunRecord {
@@ -111,6 +117,9 @@ impl RunRecord {
     /// Adds a report, keeping the snapshot list within [`MAX_SNAPSHOTS`].
     pub fn apply(&mut self, report: &StepReport) {
         self.curve.extend(report.point.clone());
+        if report.initial_val_loss.is_some() {
+            self.initial_val_loss = report.initial_val_loss;
+        }
         self.samples.extend(report.sample.clone());
         if let Some(snapshot) = &report.snapshot {
             if self.snapshots.len() >= MAX_SNAPSHOTS {
@@ -227,6 +236,7 @@ impl TrainingRun {
             curve: Vec::new(),
             samples: Vec::new(),
             snapshots: Vec::new(),
+            initial_val_loss: None,
         };
         Self::assemble(
             Trainer::new(model, corpus, record.settings.train.clone()),
@@ -327,13 +337,14 @@ impl TrainingRun {
         self.trainer.model()
     }
 
-    /// A sample and an attention snapshot of the weights as they are now (the untrained model
-    /// at step 0), added to the record.
+    /// A sample, an attention snapshot and the validation loss of the weights as they are now
+    /// (the untrained model at step 0), added to the record.
     pub async fn observe(&mut self) -> Result<StepReport> {
         let report = StepReport {
             point: None,
             sample: Some(self.sample().await?),
             snapshot: Some(self.snapshot().await?),
+            initial_val_loss: Some(self.trainer.validation_loss().await?),
         };
         self.record.apply(&report);
         Ok(report)
@@ -358,6 +369,7 @@ impl TrainingRun {
             }),
             sample: None,
             snapshot: None,
+            initial_val_loss: None,
         };
         if due {
             if let Some(point) = &mut report.point {
@@ -454,6 +466,11 @@ mod tests {
     fn reports_every_step_and_observes_periodically() {
         let mut run = start(7);
         let first = block_on(run.observe()).unwrap();
+        let initial = first
+            .initial_val_loss
+            .expect("the untrained model's validation loss");
+        assert_eq!(run.record.initial_val_loss, Some(initial));
+        assert!(initial > 0.0 && initial.is_finite());
         let attention = &first.snapshot.unwrap().attention;
         assert_eq!(
             (attention.n_layer, attention.n_head, attention.size),
@@ -603,6 +620,7 @@ mod tests {
                     step,
                     attention: attention.clone(),
                 }),
+                initial_val_loss: None,
             });
         }
         assert!(record.snapshots.len() <= MAX_SNAPSHOTS);

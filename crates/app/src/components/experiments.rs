@@ -4,7 +4,7 @@
 
 use glassbox_model::Preset;
 use glassbox_model::config::Activation;
-use glassbox_model::experiment::{ExperimentKind, results_csv, verdict};
+use glassbox_model::experiment::{ExperimentKind, post_training_verdict, results_csv, verdict};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
@@ -42,7 +42,7 @@ pub fn ExperimentsView() -> impl IntoView {
         ExperimentKind::ALL
             .into_iter()
             .map(Choice::Builtin)
-            .chain([Choice::Custom])
+            .chain([Choice::Custom, Choice::PostTraining])
             .map(|c| view! { <option value=c.value() selected=move || exp.choice.get() == c>{c.title()}</option> })
             .collect_view()
     };
@@ -90,9 +90,35 @@ pub fn ExperimentsView() -> impl IntoView {
         })
     };
     let finished = move || exp.record.with(|r| r.as_ref().is_some_and(|r| r.finished));
+    let is_post_training = move || {
+        exp.record.with(|r| {
+            r.as_ref()
+                .is_some_and(|r| r.plan.first().is_some_and(|p| p.from_shipped))
+        })
+    };
     let the_verdict = move || {
         let results = exp.results();
-        (!results.is_empty()).then(|| verdict(&results))
+        (!results.is_empty() && !is_post_training()).then(|| verdict(&results))
+    };
+    // Post-training's one variant: before and after.
+    let post_training = move || {
+        exp.record.with(|r| {
+            let r = r.as_ref()?;
+            r.plan.first()?.from_shipped.then_some(())?;
+            let run = r.variants.first()?.record.as_ref()?;
+            let (first, last) = (run.samples.first()?, run.samples.last()?);
+            Some(view! {
+                <div class="post-training" data-testid="posttrain-result"
+                    data-before=run.initial_val_loss.map(|l| l.to_string())
+                    data-after=run.curve.iter().rev().find_map(|p| p.val_loss).map(|l| l.to_string())>
+                    <p class="verdict" data-testid="posttrain-verdict">{post_training_verdict(run)}</p>
+                    <div class="row">
+                        <div><h3>"Before (step 0)"</h3><pre class="sample" data-testid="posttrain-sample-before">{first.text.clone()}</pre></div>
+                        <div><h3>{format!("After (step {})", last.step)}</h3><pre class="sample" data-testid="posttrain-sample-after">{last.text.clone()}</pre></div>
+                    </div>
+                </div>
+            })
+        })
     };
     view! {
         <main class="experiments">
@@ -107,6 +133,7 @@ pub fn ExperimentsView() -> impl IntoView {
                         <select data-testid="experiment-select" disabled=running
                             on:change=move |ev| exp.choice.set(Choice::from_value(&event_target_value(&ev)))>{choices}</select>
                     </label>
+                    <Show when=move || exp.choice.get() != Choice::PostTraining>
                     <label class="field inline">
                         <span>"Base size"</span>
                         <select data-testid="experiment-preset" disabled=running
@@ -114,6 +141,7 @@ pub fn ExperimentsView() -> impl IntoView {
                             {Preset::ALL.map(|p| view! { <option value=p.name() selected=move || exp.preset.get() == p>{p.name()}</option> }).collect_view()}
                         </select>
                     </label>
+                    </Show>
                     <label class="field inline">
                         <span>"Steps per variant"</span>
                         <input type="number" min="1" data-testid="experiment-steps" disabled=running
@@ -121,6 +149,14 @@ pub fn ExperimentsView() -> impl IntoView {
                             on:change=move |ev| exp.steps.set(event_target_value(&ev).parse().unwrap_or(200).max(1)) />
                     </label>
                 </div>
+                <Show when=move || exp.choice.get() == Choice::PostTraining>
+                    <label class="field wide-text">
+                        <span>"Question/answer pairs (lines “Q: …” then “A: …”; only characters of Shakespeare's text)"</span>
+                        <textarea rows="7" data-testid="posttrain-pairs" prop:value=move || exp.pairs.get()
+                            on:input=move |ev| exp.pairs.set(event_target_value(&ev))></textarea>
+                    </label>
+                    <p class="hint">"The shipped model continues training on your pairs (repeated to fill a few windows). The loss is measured on the pairs themselves, before and after; the model is asked your first question before and after."</p>
+                </Show>
                 <Show when=move || exp.choice.get() == Choice::Custom>
                     <div class="row custom-pair">
                         <CustomForm side=0 />
@@ -152,6 +188,7 @@ pub fn ExperimentsView() -> impl IntoView {
                     <tbody>{rows}</tbody>
                 </table>
                 <p class="verdict" data-testid="experiment-verdict" data-finished=move || finished().to_string()>{the_verdict}</p>
+                {post_training}
                 <div class="row-actions">
                     <button class="small secondary" data-testid="experiment-csv" disabled=move || exp.record.with(Option::is_none)
                         on:click=move |_| crate::download::save_bytes(results_csv(&exp.results()).as_bytes(), "glassbox-experiment.csv")>"Table as CSV"</button>
