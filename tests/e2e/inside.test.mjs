@@ -114,6 +114,17 @@ test('shipped model: every view, ablation changes the candidates, ranking is det
   assert.deepEqual(errors, []);
 });
 
+test('a long window: the lens table shows its last 64 positions', { timeout: 300_000 }, async () => {
+  await page.getByTestId('view-visualize').click();
+  await page.getByTestId('prompt-input').fill('ROMEO:\nBut soft, what light through yonder window breaks? It is the east, and Juliet is the sun.\n');
+  await page.getByTestId('reset-button').click();
+  await openInside();
+  const columns = await page.$$eval('[data-testid="lens-grid"] thead th', (els) => els.length);
+  assert.equal(columns, 1 + 64);
+  assert.equal(await page.getByTestId('tf-row').count(), 97, 'the other views keep every position');
+  assert.deepEqual(errors, []);
+});
+
 test('GPT-2: the lens ends at transformers\' prediction and the parallel pass gives its loss', { timeout: 300_000 }, async () => {
   const fixture = join(repoRoot, 'tests/fixtures/gpt2-tiny');
   const reference = JSON.parse(await readFile(join(fixture, 'reference.json'), 'utf8'));

@@ -8,6 +8,9 @@ use crate::components::candidates::percent;
 use crate::inside::InsideState;
 use crate::state::AppState;
 
+/// Positions the every-position table shows (the last ones).
+const GRID_POSITIONS: usize = 64;
+
 fn depth_name(depth: usize, n_layer: usize) -> String {
     match depth {
         0 => "embeddings".into(),
@@ -71,10 +74,13 @@ pub fn LensPanel() -> impl IntoView {
         let lens = lens.done()?;
         let ids = lens.ids.clone();
         let n_layer = lens.rows.len() - 1;
+        // A long window (GPT-2 reads 1024 tokens) would make a table of thousands of cells.
+        let first = ids.len().saturating_sub(GRID_POSITIONS);
         let header = lens
             .ids
             .iter()
             .enumerate()
+            .skip(first)
             .map(|(i, &id)| {
                 view! {
                     <th class:focus=i == lens.position title=format!("position {}", i + 1)>
@@ -91,6 +97,7 @@ pub fn LensPanel() -> impl IntoView {
                 let cells = cells
                     .iter()
                     .enumerate()
+                    .skip(first)
                     .map(|(i, &(id, p))| {
                         let correct = ids.get(i + 1) == Some(&id);
                         view! {
@@ -107,6 +114,9 @@ pub fn LensPanel() -> impl IntoView {
             })
             .collect_view();
         Some(view! {
+            {(first > 0).then(|| view! {
+                <p class="hint">{format!("The last {GRID_POSITIONS} of {} positions.", ids.len())}</p>
+            })}
             <div class="scroll-x">
                 <table class="lens-grid" data-testid="lens-grid">
                     <thead><tr><th>"top-1 after"</th>{header}</tr></thead>
