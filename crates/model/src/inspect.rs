@@ -4,10 +4,10 @@
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::model::Gpt;
-use crate::sampling::{mean_next_token_loss, top_n};
+use crate::model::{ForwardOptions, Gpt};
+use crate::probe::ProbeRun;
+use crate::sampling::top_n;
 use crate::tokenizer::Tokenizer;
-use crate::trace::{Trace, read_floats};
 
 pub const TOPK_PER_POSITION: usize = 10;
 
@@ -30,15 +30,14 @@ pub struct Inspection {
 /// Runs the model over `ids` (at most the context length) and collects the inspection.
 pub async fn inspect(model: &Gpt, tokenizer: &Tokenizer, ids: &[u32]) -> Result<Inspection> {
     let n = ids.len();
-    let out = model.forward_traced(ids);
-    let vocab = model.vocab_size();
-    let logits = read_floats(out.logits).await?;
-    let trace = Trace::read(out.trace.expect("traced"), 0).await?;
-    let rows: Vec<&[f32]> = logits.chunks(vocab).collect();
-
-    let topk = rows
-        .iter()
-        .map(|row| top_n(row, TOPK_PER_POSITION))
+    let options = ForwardOptions {
+        trace: true,
+        ..Default::default()
+    };
+    let run = ProbeRun::run(model, ids, &options).await?;
+    let trace = run.trace.as_ref().expect("traced");
+    let topk = (0..n)
+        .map(|t| top_n(run.row(t), TOPK_PER_POSITION))
         .collect();
     let attentions = (0..trace.n_layer)
         .map(|l| {
@@ -55,15 +54,14 @@ pub async fn inspect(model: &Gpt, tokenizer: &Tokenizer, ids: &[u32]) -> Result<
         .map(|depth| trace.residual_at(depth, n - 1).to_vec())
         .collect();
     hidden_last.push(trace.final_norm_at(n - 1).to_vec());
-    let loss = mean_next_token_loss(&logits, vocab, ids);
 
     Ok(Inspection {
         input_ids: ids.to_vec(),
         tokens: ids.iter().map(|&id| tokenizer.token_piece(id)).collect(),
-        last_logits: rows[n - 1].to_vec(),
+        last_logits: run.last().to_vec(),
         topk,
         attentions,
         hidden_last,
-        loss,
+        loss: run.loss(),
     })
 }

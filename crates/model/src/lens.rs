@@ -5,10 +5,11 @@
 use burn::tensor::activation::softmax;
 use burn::tensor::{Tensor, Transaction};
 
-use crate::error::{GlassboxError, Result};
+use crate::error::Result;
 use crate::model::Gpt;
 use crate::probe::check_probe;
 use crate::sampling::{rank_of, softmax as softmax_f64, top_n};
+use crate::trace::{floats, read_all};
 
 /// Where one token stands in a distribution.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,18 +62,14 @@ pub async fn logit_lens(
     let logits = model.lm_head(model.ln_f.forward(Tensor::cat(residual, 0)));
     let (best, best_id) = softmax(logits.clone(), 2).max_dim_with_indices(2);
     let focus = logits.narrow(1, position, 1).reshape([depths, vocab]);
-    let data = Transaction::default()
+    let transaction = Transaction::default()
         .register(focus)
         .register(best)
-        .register(best_id)
-        .execute_async()
-        .await
-        .map_err(|e| GlassboxError::Readback(format!("{e:?}")))?;
-    let [focus, best, best_id]: [_; 3] = data.try_into().expect("three tensors registered");
-    let floats = |d: burn::tensor::TensorData| {
-        d.try_into_vec::<f32>()
-            .map_err(|e| GlassboxError::Readback(format!("{e:?}")))
-    };
+        .register(best_id);
+    let [focus, best, best_id]: [_; 3] = read_all(transaction)
+        .await?
+        .try_into()
+        .expect("three tensors registered");
     let (focus, best) = (floats(focus)?, floats(best)?);
     let best_id: Vec<u32> = best_id.iter::<i64>().map(|id| id as u32).collect();
 

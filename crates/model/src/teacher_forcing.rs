@@ -7,7 +7,7 @@ use crate::error::{GlassboxError, Result};
 use crate::model::Gpt;
 use crate::model::{ForwardOptions, KvCache};
 use crate::probe::{ProbeRun, check_probe};
-use crate::sampling::{log_softmax, softmax, top_n};
+use crate::sampling::{log_softmax, top_n};
 use crate::trace::{Trace, read_floats};
 
 /// What the model predicts after one position of a text.
@@ -23,13 +23,18 @@ pub struct PositionPrediction {
 }
 
 fn predict(ids: &[u32], position: usize, logits: &[f32], top: usize) -> PositionPrediction {
+    // One normalisation serves the top tokens and the next token's probability.
+    let log_p = log_softmax(logits);
     PositionPrediction {
         position,
         token: ids[position],
-        top: top_n(&softmax(logits), top),
+        top: top_n(&log_p, top)
+            .into_iter()
+            .map(|(id, lp)| (id, lp.exp()))
+            .collect(),
         next: ids.get(position + 1).map(|&next| {
-            let log_p = log_softmax(logits)[next as usize];
-            (next, log_p.exp(), -log_p)
+            let lp = log_p[next as usize];
+            (next, lp.exp(), -lp)
         }),
     }
 }

@@ -1,7 +1,7 @@
 //! Reading a traced forward pass back to the CPU, where the UI and the CLI use it.
 //! Reads are asynchronous: WebGPU cannot read a tensor synchronously.
 
-use burn::tensor::{Tensor, Transaction};
+use burn::tensor::{Tensor, TensorData, Transaction};
 
 use crate::error::{GlassboxError, Result};
 use crate::model::TraceTensors;
@@ -66,19 +66,13 @@ impl Trace {
             .into_iter()
             .map(|(a, b)| (pick3(a), pick3(b)))
             .unzip();
-        let data = Transaction::default()
+        let transaction = Transaction::default()
             .register(attentions)
             .register(residual)
             .register(pick3(tensors.final_norm))
             .register(Tensor::cat(pre, 0))
-            .register(Tensor::cat(post, 0))
-            .execute_async()
-            .await
-            .map_err(|e| GlassboxError::Readback(format!("{e:?}")))?;
-        let mut vecs = data.into_iter().map(|d| {
-            d.try_into_vec::<f32>()
-                .map_err(|e| GlassboxError::Readback(format!("{e:?}")))
-        });
+            .register(Tensor::cat(post, 0));
+        let mut vecs = read_all(transaction).await?.into_iter().map(floats);
         let mut next = || vecs.next().expect("five tensors registered");
         Ok(Trace {
             n_layer,
@@ -96,14 +90,23 @@ impl Trace {
     }
 }
 
+fn readback(error: impl std::fmt::Debug) -> GlassboxError {
+    GlassboxError::Readback(format!("{error:?}"))
+}
+
+/// Reads every tensor registered in `transaction`, in one trip to the device.
+pub(crate) async fn read_all(transaction: Transaction) -> Result<Vec<TensorData>> {
+    transaction.execute_async().await.map_err(readback)
+}
+
+/// A float tensor's data as a flat vector.
+pub(crate) fn floats(data: TensorData) -> Result<Vec<f32>> {
+    data.try_into_vec::<f32>().map_err(readback)
+}
+
 /// Reads a float tensor into a flat vector.
 pub async fn read_floats<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
-    let data = tensor
-        .into_data_async()
-        .await
-        .map_err(|e| GlassboxError::Readback(format!("{e:?}")))?;
-    data.try_into_vec::<f32>()
-        .map_err(|e| GlassboxError::Readback(format!("{e:?}")))
+    floats(tensor.into_data_async().await.map_err(readback)?)
 }
 
 /// Runs a read to completion on native targets, where device reads finish without an event loop.
