@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::loader;
 use crate::state::AppState;
 use crate::store;
-use crate::training::{SHAKESPEARE_NAME, fetch_text};
+use crate::training::SHAKESPEARE_NAME;
 use crate::worker_link::{WorkerLink, WorkerOwner};
 
 const STORE_KEY: &str = "experiment";
@@ -163,7 +163,6 @@ pub struct ExperimentState {
     /// The variant training now.
     pub current: RwSignal<Option<usize>>,
     plan: StoredValue<Vec<Variant>>,
-    shakespeare: StoredValue<Option<String>>,
     shipped: StoredValue<Option<Vec<u8>>>,
     link: WorkerLink,
 }
@@ -226,7 +225,6 @@ impl ExperimentState {
             record: RwSignal::new(None),
             current: RwSignal::new(None),
             plan: StoredValue::new(Vec::new()),
-            shakespeare: StoredValue::new(None),
             shipped: StoredValue::new(None),
             link: WorkerLink::new(),
         };
@@ -358,12 +356,7 @@ impl ExperimentState {
         {
             return Ok(text);
         }
-        if let Some(text) = self.shakespeare.get_value() {
-            return Ok(text);
-        }
-        let text = fetch_text("shakespeare.txt").await?;
-        self.shakespeare.set_value(Some(text.clone()));
-        Ok(text)
+        loader::shakespeare().await
     }
 
     async fn shipped_bytes(self) -> Result<Vec<u8>, String> {

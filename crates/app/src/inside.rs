@@ -86,7 +86,7 @@ impl<T: Send + Sync + 'static> Analysis<T> {
 
     /// Starts `work` after the browser has painted; its result replaces the current one unless
     /// another run started meanwhile.
-    fn run(self, work: impl Future<Output = Result<T, String>> + 'static) {
+    fn run<E: std::fmt::Display>(self, work: impl Future<Output = Result<T, E>> + 'static) {
         let mine = self.next_ticket();
         self.job.set(Job::Running);
         spawn_local(async move {
@@ -98,7 +98,7 @@ impl<T: Send + Sync + 'static> Analysis<T> {
             if self.ticket.get_value() == mine {
                 self.job.set(match result {
                     Ok(value) => Job::Done(Arc::new(value)),
-                    Err(msg) => Job::Failed(msg),
+                    Err(e) => Job::Failed(e.to_string()),
                 });
             }
         });
@@ -230,9 +230,7 @@ impl InsideState {
             let (subject, mask) = (self.subject.get(), state.head_mask.get());
             match (subject, state.model()) {
                 (Some(subject), Some(model)) if !mask.is_empty() => self.ablation.run(async move {
-                    ablation_effect(&model, &subject.ids, subject.predict_at, &mask)
-                        .await
-                        .map_err(|e| e.to_string())
+                    ablation_effect(&model, &subject.ids, subject.predict_at, &mask).await
                 }),
                 _ => self.ablation.clear(),
             }
@@ -248,11 +246,8 @@ impl InsideState {
         Effect::new(move |_| {
             let subject = self.subject.get();
             if let (Some(subject), Some(model), true) = (subject, state.model(), self.visible()) {
-                self.pass.run(async move {
-                    teacher_forced(&model, &subject.ids, TOP)
-                        .await
-                        .map_err(|e| e.to_string())
-                });
+                self.pass
+                    .run(async move { teacher_forced(&model, &subject.ids, TOP).await });
             }
         });
         Effect::new(move |_| {
@@ -260,11 +255,8 @@ impl InsideState {
             if let (Some(subject), Some(model), true) = (subject, state.model(), self.visible()) {
                 let at = subject.position(position);
                 let target = subject.ids.get(at + 1).copied();
-                self.lens.run(async move {
-                    logit_lens(&model, &subject.ids, at, target, TOP)
-                        .await
-                        .map_err(|e| e.to_string())
-                });
+                self.lens
+                    .run(async move { logit_lens(&model, &subject.ids, at, target, TOP).await });
             }
         });
         Effect::new(move |_| {
@@ -277,9 +269,7 @@ impl InsideState {
                 let at = subject.position(position);
                 let layer = layer.min(model.n_layer() - 1);
                 self.linear.run(async move {
-                    linearised_effect(&model, &subject.ids[..=at], layer)
-                        .await
-                        .map_err(|e| e.to_string())
+                    linearised_effect(&model, &subject.ids[..=at], layer).await
                 });
             }
         });
@@ -290,18 +280,15 @@ impl InsideState {
                     let steps = search.tree.steps();
                     // The heads the beam search ran without (the steps were taken with them off).
                     let mask = state.head_mask.get_untracked();
-                    self.greedy.run(async move {
-                        greedy_path(model, search.prompt, steps, mask)
-                            .await
-                            .map_err(|e| e.to_string())
-                    })
+                    self.greedy
+                        .run(async move { greedy_path(model, search.prompt, steps, mask).await })
                 }
                 _ => self.greedy.clear(),
             }
         });
     }
 
-    /// Starts a beam search over the prompt (width 3 unless one is set) and takes `steps` steps.
+    /// Starts a beam search over the prompt (at least 2 beams) and takes `steps` steps.
     pub fn run_beam_search(self, steps: usize) {
         let state = self.state;
         if state.busy.get_untracked() || !state.is_ready() {

@@ -5,6 +5,23 @@ use glassbox_model::{Checkpoint, Gpt, GptConfig, Tokenizer};
 use gloo_net::http::Request;
 
 pub const SHIPPED_MODEL: &str = "glassbox-shakespeare.safetensors";
+const SHAKESPEARE: &str = "shakespeare.txt";
+
+thread_local! {
+    /// The built-in corpus once fetched: the Train and Experiments views share one copy.
+    static SHAKESPEARE_TEXT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The built-in Shakespeare corpus, fetched on first use.
+pub async fn shakespeare() -> Result<String, String> {
+    if let Some(text) = SHAKESPEARE_TEXT.with_borrow(Clone::clone) {
+        return Ok(text);
+    }
+    let bytes = fetch_bytes(SHAKESPEARE).await?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{SHAKESPEARE} is not UTF-8 text"))?;
+    SHAKESPEARE_TEXT.set(Some(text.clone()));
+    Ok(text)
+}
 
 /// A checkpoint read into memory, ready to be opened on any device (switching backends
 /// re-opens it from here instead of downloading it again).

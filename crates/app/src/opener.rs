@@ -9,6 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::File;
 
 use crate::loader::LoadedCheckpoint;
+use crate::state::yield_to_browser;
 
 /// What a set of files is.
 pub enum Picked {
@@ -33,28 +34,27 @@ impl Picked {
     pub fn classify(files: Vec<File>) -> Result<Self, String> {
         let named = |name: &str| files.iter().find(|f| f.name() == name).cloned();
         if named(CONFIG_FILE).is_some() || named(WEIGHTS_FILE).is_some() {
-            let found: Vec<Option<File>> = FILES.iter().map(|name| named(name)).collect();
-            let missing: Vec<&str> = FILES
-                .iter()
-                .zip(&found)
-                .filter(|(_, f)| f.is_none())
-                .map(|(name, _)| *name)
-                .collect();
-            if !missing.is_empty() {
-                return Err(format!(
-                    "a GPT-2 folder needs {}: {} missing",
-                    FILES.join(", "),
-                    missing.join(", ")
-                ));
-            }
-            let [config, weights, vocab, merges] =
-                <[Option<File>; 4]>::try_from(found).map_err(|_| "four files".to_string())?;
-            return Ok(Picked::Gpt2Folder {
-                config: config.expect("checked"),
-                weights: weights.expect("checked"),
-                vocab: vocab.expect("checked"),
-                merges: merges.expect("checked"),
-            });
+            return match FILES.map(named) {
+                [Some(config), Some(weights), Some(vocab), Some(merges)] => {
+                    Ok(Picked::Gpt2Folder {
+                        config,
+                        weights,
+                        vocab,
+                        merges,
+                    })
+                }
+                _ => {
+                    let missing: Vec<&str> = FILES
+                        .into_iter()
+                        .filter(|name| named(name).is_none())
+                        .collect();
+                    Err(format!(
+                        "a GPT-2 folder needs {}: {} missing",
+                        FILES.join(", "),
+                        missing.join(", ")
+                    ))
+                }
+            };
         }
         match &files[..] {
             [file] if file.name().ends_with(".safetensors") => Ok(Picked::Checkpoint(file.clone())),
@@ -154,11 +154,6 @@ impl Picked {
             }
         }
     }
-}
-
-/// Lets the page repaint (a progress message) before a long synchronous step.
-async fn yield_to_browser() {
-    gloo_timers::future::TimeoutFuture::new(0).await;
 }
 
 /// The number of weights a safetensors file declares, from its header alone.

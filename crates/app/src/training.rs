@@ -14,7 +14,6 @@ use crate::state::{AppState, View};
 use crate::store::{self, SavedRun};
 use crate::worker_link::{WorkerLink, WorkerOwner};
 
-const SHAKESPEARE: &str = "shakespeare.txt";
 pub const SHAKESPEARE_NAME: &str = "built-in Shakespeare";
 
 #[derive(Clone, Debug, PartialEq)]
@@ -206,7 +205,6 @@ pub struct TrainState {
     link: WorkerLink,
     uploaded: StoredValue<Option<Vec<u8>>, LocalStorage>,
     saved: StoredValue<Option<SavedRun>, LocalStorage>,
-    shakespeare: StoredValue<Option<String>>,
 }
 
 impl WorkerOwner for TrainState {
@@ -228,11 +226,6 @@ impl WorkerOwner for TrainState {
     }
 }
 
-pub async fn fetch_text(url: &str) -> Result<String, String> {
-    let bytes = loader::fetch_bytes(url).await?;
-    String::from_utf8(bytes).map_err(|_| format!("{url} is not UTF-8 text"))
-}
-
 impl TrainState {
     pub fn new(app: AppState, form: TrainForm) -> Self {
         Self {
@@ -250,7 +243,6 @@ impl TrainState {
             link: WorkerLink::new(),
             uploaded: StoredValue::new_local(None),
             saved: StoredValue::new_local(None),
-            shakespeare: StoredValue::new(None),
         }
     }
 
@@ -367,14 +359,7 @@ impl TrainState {
     async fn corpus_text(self) -> Result<String, String> {
         match self.corpus.get_untracked() {
             CorpusChoice::Custom { text, .. } => Ok(text),
-            CorpusChoice::Shakespeare => {
-                if let Some(text) = self.shakespeare.get_value() {
-                    return Ok(text);
-                }
-                let text = fetch_text(SHAKESPEARE).await?;
-                self.shakespeare.set_value(Some(text.clone()));
-                Ok(text)
-            }
+            CorpusChoice::Shakespeare => loader::shakespeare().await,
         }
     }
 
