@@ -62,9 +62,13 @@ impl AttentionMatrix {
         &self.data[start..start + n]
     }
 
-    /// The `size × size` matrix a view shows.
-    pub fn view(&self, view: HeadView) -> Vec<f32> {
-        match view {
+    /// The `size × size` matrix a view shows; `None` for a view this matrix does not have (one
+    /// chosen for another model: a link, the model open before).
+    pub fn view(&self, view: HeadView) -> Option<Vec<f32>> {
+        if !self.contains(view) {
+            return None;
+        }
+        Some(match view {
             HeadView::Head { layer, head } => self.head(layer, head).to_vec(),
             HeadView::LayerMean { layer } => {
                 let mut mean = vec![0.0f32; self.size * self.size];
@@ -75,7 +79,7 @@ impl AttentionMatrix {
                 }
                 mean
             }
-        }
+        })
     }
 
     /// Whether `view` names a layer and head this matrix has.
@@ -110,16 +114,21 @@ mod tests {
     fn layer_mean_averages_heads_and_rows_still_sum_to_one() {
         let m = matrix();
         let mean = m.view(HeadView::LayerMean { layer: 0 });
-        assert_eq!(mean, vec![1.0, 0.0, 0.5, 0.5]);
-        assert_eq!(m.view(HeadView::Head { layer: 0, head: 1 }), m.head(0, 1));
+        assert_eq!(mean, Some(vec![1.0, 0.0, 0.5, 0.5]));
+        assert_eq!(
+            m.view(HeadView::Head { layer: 0, head: 1 }).unwrap(),
+            m.head(0, 1)
+        );
+        assert_eq!(m.view(HeadView::Head { layer: 9, head: 0 }), None);
+        assert_eq!(m.view(HeadView::LayerMean { layer: m.n_layer }), None);
         assert_eq!(m.get(0, 1, 1, 1), 1.0);
     }
 
     #[test]
     fn difference_of_a_view_with_itself_is_zero() {
         let m = matrix();
-        let a = m.view(HeadView::Head { layer: 0, head: 0 });
-        let b = m.view(HeadView::Head { layer: 0, head: 1 });
+        let a = m.view(HeadView::Head { layer: 0, head: 0 }).unwrap();
+        let b = m.view(HeadView::Head { layer: 0, head: 1 }).unwrap();
         assert!(difference(&a, &a).iter().all(|&d| d == 0.0));
         assert_eq!(difference(&a, &b), vec![0.0, 0.0, 1.0, -1.0]);
         assert!(m.contains(HeadView::LayerMean { layer: 0 }));

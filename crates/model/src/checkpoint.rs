@@ -382,6 +382,8 @@ impl Checkpoint {
             )));
         }
         let weights = weights_from_safetensors(&file)?;
+        // The same shape check as a GPT-2 folder's, before any tensor exists.
+        check_weights(&metadata.config, &weights)?;
         if weights_crc(&weights) != metadata.weights_crc32 {
             return Err(corrupt(
                 "the weights do not match their checksum: the file is corrupt",
@@ -474,6 +476,26 @@ mod tests {
         let mut huge_header = bytes.clone();
         huge_header[..8].copy_from_slice(&u64::MAX.to_le_bytes());
         assert!(Checkpoint::from_bytes(&huge_header).is_err());
+    }
+
+    #[test]
+    fn crafted_metadata_is_refused_before_anything_is_allocated() {
+        let (_, checkpoint) = checkpoint();
+        // Metadata that claims an enormous model, with no tensors and the checksum of nothing.
+        let mut enormous = checkpoint.clone();
+        enormous.config.n_layer = 100_000_000;
+        enormous.weights.clear();
+        let err = Checkpoint::from_bytes(&enormous.to_bytes().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("n_layer is 100,000,000"), "{err}");
+        // A plausible config whose tensors are another shape: the full shape check, as for GPT-2.
+        let mut other_shape = checkpoint;
+        other_shape.config.n_layer += 1;
+        let err = Checkpoint::from_bytes(&other_shape.to_bytes().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing tensor `transformer.h."), "{err}");
     }
 
     #[test]

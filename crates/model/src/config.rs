@@ -59,6 +59,7 @@ impl GptConfig {
 
     /// Checks the invariants `init` relies on, naming the offending field.
     pub fn validate(&self) -> Result<(), String> {
+        crate::limits::check_architecture(self)?;
         let positive = [
             ("vocab_size", self.vocab_size),
             ("context_length", self.context_length),
@@ -99,21 +100,35 @@ impl GptConfig {
         Ok(())
     }
 
-    /// Number of trainable parameters (the LM head is tied to the token embedding).
-    pub fn num_params(&self) -> usize {
-        let d = self.d_model;
-        let attention = 2 * d // ln_1
-            + d * 3 * d + 3 * d // c_attn
+    /// Where the parameters go (the LM head is tied to the token embedding). In f64 so that any
+    /// field values, even ones `validate` refuses, give a finite count instead of an overflow.
+    pub fn param_counts(&self) -> ParamCounts {
+        let d = self.d_model as f64;
+        let d_mlp = d * self.mlp_ratio as f64;
+        let attention = 2.0 * d // ln_1
+            + d * 3.0 * d + 3.0 * d // c_attn
             + d * d + d; // attn c_proj
-        let mlp = 2 * d // ln_2
-            + d * self.d_mlp() + self.d_mlp() // c_fc
-            + self.d_mlp() * d + d; // mlp c_proj
-        let attending = (0..self.n_layer).filter(|&l| self.has_attention(l)).count();
-        self.vocab_size * d
-            + self.context_length * d
-            + attending * attention
-            + self.n_layer * mlp
-            + 2 * d
+        let mlp = 2.0 * d // ln_2
+            + d * d_mlp + d_mlp // c_fc
+            + d_mlp * d + d; // mlp c_proj
+        let without: std::collections::BTreeSet<_> = self
+            .without_attention
+            .iter()
+            .flatten()
+            .filter(|&&l| l < self.n_layer)
+            .collect();
+        let attending = (self.n_layer - without.len()) as f64;
+        ParamCounts {
+            embeddings: (self.vocab_size as f64 + self.context_length as f64) * d,
+            attention: attending * attention,
+            mlp: self.n_layer as f64 * mlp,
+            final_norm: 2.0 * d,
+        }
+    }
+
+    /// Number of trainable parameters (saturating at `usize::MAX`).
+    pub fn num_params(&self) -> usize {
+        self.param_counts().total() as usize
     }
 
     /// "4 layers × 4 heads, width 128, context 128, vocabulary 84, 820000 parameters".
@@ -127,6 +142,25 @@ impl GptConfig {
             self.vocab_size,
             self.num_params()
         )
+    }
+}
+
+/// A model's parameters by where they sit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ParamCounts {
+    /// Token and position embeddings (the token table is also the LM head).
+    pub embeddings: f64,
+    /// Every block's attention, its LayerNorm included.
+    pub attention: f64,
+    /// Every block's MLP, its LayerNorm included.
+    pub mlp: f64,
+    /// The last LayerNorm.
+    pub final_norm: f64,
+}
+
+impl ParamCounts {
+    pub fn total(&self) -> f64 {
+        self.embeddings + self.attention + self.mlp + self.final_norm
     }
 }
 

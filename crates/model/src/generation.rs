@@ -2,12 +2,19 @@
 //! (the logits, every decoding stage, the beams, the attention), so a UI can show any past step
 //! and go back. Greedy and sampling reuse a KV cache; the window slides past the context length.
 
+use std::sync::Arc;
+
 use crate::attention_map::AttentionMatrix;
 use crate::beam::{BeamSearch, BeamTree, FinishedBeam};
 use crate::error::{GlassboxError, Result};
 use crate::model::{ForwardOptions, Gpt, HeadMask, KvCache};
 use crate::sampling::{DecodeSettings, Distribution, Strategy, argmax, step_uniform};
-use crate::trace::{Trace, read_floats};
+use crate::trace::{AttentionRows, read_floats};
+
+/// Steps whose attention rows are kept whatever they are needed for: going back a few steps
+/// redraws at once. Older steps keep only what Back needs (tokens, logits) and recompute their
+/// attention when shown again, so memory stays flat however long generation runs.
+pub const KEPT_TRACES: usize = 8;
 
 /// Everything about one generated token.
 #[derive(Clone, Debug)]
@@ -18,14 +25,17 @@ pub struct StepRecord {
     pub context: Vec<u32>,
     /// Index in `context` of the first token inside the model's window.
     pub window_start: usize,
-    /// Next-token logits the choice was made from.
-    pub logits: Vec<f32>,
+    /// Next-token logits the choice was made from (shared with whatever shows them).
+    pub logits: Arc<[f32]>,
     pub settings: DecodeSettings,
     pub chosen: u32,
     /// Beam search state after this step (beam mode only).
     pub beams: Option<BeamSearch>,
-    /// Attention rows this step computed; `trace_first_query` is the window index of the first.
-    pub trace: Trace,
+    /// Heads switched off for this step.
+    pub head_mask: HeadMask,
+    /// Attention rows this step computed (`None` once dropped, see [`KEPT_TRACES`]);
+    /// `trace_first_query` is the window index of the first.
+    pub trace: Option<AttentionRows>,
     pub trace_first_query: usize,
 }
 
@@ -146,7 +156,22 @@ impl Generator {
             Strategy::Greedy | Strategy::Sample => self.single_step().await?,
         };
         self.steps.push(record);
-        Ok(self.steps.last().expect("just pushed"))
+        self.drop_old_traces();
+        Ok(&self.steps[self.steps.len() - 1])
+    }
+
+    /// Drops the attention rows of every step but the last [`KEPT_TRACES`] and those the latest
+    /// step's attention is assembled from (back to the last pass that read its whole window).
+    fn drop_old_traces(&mut self) {
+        let latest = self.steps.len().saturating_sub(1);
+        let chain_start = self.steps[..=latest]
+            .iter()
+            .rposition(|s| s.trace_first_query == 0)
+            .unwrap_or(0);
+        let keep_from = chain_start.min(latest.saturating_sub(KEPT_TRACES - 1));
+        for step in &mut self.steps[..keep_from] {
+            step.trace = None;
+        }
     }
 
     /// Undoes the last step: tokens, beams and cache return to the previous state.
@@ -191,7 +216,7 @@ impl Generator {
             .forward_with(input, &options, Some(&mut self.cache));
         let [_, n_new, vocab] = out.logits.dims();
         let logits = read_floats(out.logits.narrow(1, n_new - 1, 1).reshape([vocab])).await?;
-        let trace = Trace::read(out.trace.expect("traced"), 0).await?;
+        let trace = read_trace(out.trace, 0).await?;
 
         let index = self.steps.len();
         let chosen = match self.settings.strategy {
@@ -205,11 +230,12 @@ impl Generator {
             index,
             context,
             window_start,
-            logits,
+            logits: logits.into(),
             settings: self.settings.clone(),
             chosen,
             beams: None,
-            trace,
+            head_mask: self.head_mask.clone(),
+            trace: Some(trace),
             trace_first_query: first_new - window_start,
         })
     }
@@ -260,7 +286,7 @@ impl Generator {
             .iter()
             .position(|b| b.tokens == parent_tokens)
             .unwrap_or(0);
-        let trace = Trace::read(out.trace.expect("traced"), parent).await?;
+        let trace = read_trace(out.trace, parent).await?;
         let context_tokens: Vec<u32> = self.prompt.iter().chain(parent_tokens).copied().collect();
         let window_start = context_tokens.len().saturating_sub(context);
         let chosen = *best.tokens.last().expect("one token per step");
@@ -269,36 +295,37 @@ impl Generator {
             index: self.steps.len(),
             context: context_tokens,
             window_start,
-            logits: logits_per_beam[parent].clone(),
+            logits: logits_per_beam[parent].as_slice().into(),
             settings: self.settings.clone(),
             chosen,
             beams: Some(search),
-            trace,
+            head_mask: self.head_mask.clone(),
+            trace: Some(trace),
             trace_first_query: 0,
         })
     }
 
     /// The full attention of the window that step `index` read, assembled from the rows of that
-    /// step and the earlier steps it reused through the cache.
-    pub fn attention(&self, index: usize) -> AttentionMatrix {
-        let step = &self.steps[index];
+    /// step and the earlier steps it reused through the cache; `None` for a step out of range or
+    /// one whose rows were dropped ([`Generator::retrace`] recomputes those).
+    pub fn attention(&self, index: usize) -> Option<AttentionMatrix> {
+        let step = self.steps.get(index)?;
         let size = step.context.len() - step.window_start;
-        let (n_layer, n_head) = (step.trace.n_layer, step.trace.n_head);
+        let first = step.trace.as_ref()?;
+        let (n_layer, n_head) = (first.n_layer, first.n_head);
         let mut data = vec![0.0f32; n_layer * n_head * size * size];
         let mut covered = size;
         for earlier in self.steps[..=index].iter().rev() {
             let first = earlier.trace_first_query;
-            let trace = &earlier.trace;
-            for q in 0..trace.n_query {
-                let query = first + q;
-                if query >= covered {
-                    continue;
-                }
-                for layer in 0..n_layer {
-                    for head in 0..n_head {
-                        let row = trace.attention_row(layer, head, q);
-                        let start = ((layer * n_head + head) * size + query) * size;
-                        data[start..start + row.len()].copy_from_slice(row);
+            if first < covered {
+                let trace = earlier.trace.as_ref()?;
+                for q in 0..trace.n_query.min(covered - first) {
+                    for layer in 0..n_layer {
+                        for head in 0..n_head {
+                            let row = trace.row(layer, head, q);
+                            let start = ((layer * n_head + head) * size + first + q) * size;
+                            data[start..start + row.len()].copy_from_slice(row);
+                        }
                     }
                 }
             }
@@ -307,13 +334,68 @@ impl Generator {
                 break;
             }
         }
-        AttentionMatrix {
+        Some(AttentionMatrix {
             n_layer,
             n_head,
             size,
             data,
-        }
+        })
     }
+
+    /// What recomputes step `index`'s attention (one traced pass over its window with its heads
+    /// off), for a step whose rows were dropped; `None` for a step out of range.
+    pub fn retrace(&self, index: usize) -> Option<Retrace> {
+        let step = self.steps.get(index)?;
+        Some(Retrace {
+            model: self.model.clone(),
+            window: step.window().to_vec(),
+            head_mask: step.head_mask.clone(),
+        })
+    }
+}
+
+/// One traced pass that recomputes a past step's attention; owns what it needs, so it can run
+/// while the generator goes on.
+pub struct Retrace {
+    model: Gpt,
+    window: Vec<u32>,
+    head_mask: HeadMask,
+}
+
+impl Retrace {
+    pub async fn run(self) -> Result<AttentionMatrix> {
+        window_attention(&self.model, &self.window, &self.head_mask).await
+    }
+}
+
+/// The attention of one pass over the whole of `window`, with `head_mask`'s heads off.
+pub async fn window_attention(
+    model: &Gpt,
+    window: &[u32],
+    head_mask: &HeadMask,
+) -> Result<AttentionMatrix> {
+    let options = ForwardOptions {
+        trace: true,
+        head_mask: Some(head_mask),
+        ..Default::default()
+    };
+    let out = model.forward_with(model.token_tensor(&[window.to_vec()]), &options, None);
+    let rows = read_trace(out.trace, 0).await?;
+    Ok(AttentionMatrix {
+        n_layer: rows.n_layer,
+        n_head: rows.n_head,
+        size: rows.n_key,
+        data: rows.data,
+    })
+}
+
+/// The attention rows of batch row `row` of a pass run with `trace: true`.
+async fn read_trace(
+    tensors: Option<crate::model::TraceTensors>,
+    row: usize,
+) -> Result<AttentionRows> {
+    let tensors = tensors.ok_or_else(|| GlassboxError::Readback("the pass was not traced".into()))?;
+    AttentionRows::read(tensors, row).await
 }
 
 /// The greedy continuation of `prompt` for `n` tokens with `head_mask`'s heads off, each with the
@@ -388,7 +470,10 @@ mod tests {
         run(&mut uncached, 8);
         assert_eq!(cached.tokens(), uncached.tokens());
         for i in 0..8 {
-            let (a, b) = (cached.attention(i), uncached.attention(i));
+            let (a, b) = (
+                cached.attention(i).unwrap(),
+                uncached.attention(i).unwrap(),
+            );
             assert_eq!(a.size, i + 2);
             let diff = a
                 .data
@@ -516,6 +601,47 @@ mod tests {
                 assert!((best.sum_logprob - greedy[3].1).abs() < 1e-5);
             }
         }
+    }
+
+    #[test]
+    fn old_steps_keep_no_trace_and_recompute_the_same_attention() {
+        let model = tiny_model(); // context 12
+        let settings = DecodeSettings {
+            strategy: Strategy::Sample,
+            seed: 5,
+            ..Default::default()
+        };
+        let mut generator = Generator::new(model, TOKENS[..2].to_vec(), settings).unwrap();
+        let mut seen = Vec::new();
+        for i in 0..40 {
+            if i == 20 {
+                generator.head_mask = HeadMask::single(0, 1);
+            }
+            block_on(generator.step()).unwrap();
+            seen.push(generator.attention(i).expect("the latest step's attention"));
+            let traced = generator.steps().iter().filter(|s| s.trace.is_some()).count();
+            assert!(traced <= KEPT_TRACES + 12, "step {i}: {traced} traces kept");
+        }
+        assert!(generator.attention(0).is_none(), "old rows are dropped");
+        for (i, expected) in seen.iter().enumerate() {
+            let again = match generator.attention(i) {
+                Some(kept) => kept,
+                None => block_on(generator.retrace(i).unwrap().run()).unwrap(),
+            };
+            assert_eq!((again.n_layer, again.size), (expected.n_layer, expected.size));
+            let diff = again
+                .data
+                .iter()
+                .zip(&expected.data)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max);
+            assert!(diff <= 1e-5, "step {i}: recomputed attention differs by {diff}");
+        }
+        // Back still restores exactly, and the step shown after it has its attention.
+        let logits = generator.steps()[38].logits.clone();
+        assert!(generator.back());
+        assert_eq!(generator.steps()[38].logits, logits);
+        assert!(generator.retrace(40).is_none());
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod hf;
 pub mod inspect;
 pub mod layer_norm;
 pub mod lens;
+pub mod limits;
 pub mod mlp;
 pub mod model;
 pub mod nonlinearity;
@@ -31,8 +32,9 @@ pub mod training;
 
 pub use attention_map::{AttentionMatrix, HeadView};
 pub use checkpoint::Checkpoint;
-pub use config::{Activation, GptConfig, Preset};
+pub use config::{Activation, GptConfig, ParamCounts, Preset};
 pub use error::{GlassboxError, Result};
+pub use limits::Budget;
 pub use generation::{Generator, StepRecord};
 pub use model::{ForwardOptions, Gpt, HeadMask, KvCache};
 pub use run::{RunRecord, RunSettings, TrainingRun};

@@ -13,8 +13,8 @@ use crate::config::GptConfig;
 use crate::data::Corpus;
 use crate::diversity::mean_within_layer_distance;
 use crate::error::{GlassboxError, Result};
-use crate::generation::Generator;
-use crate::model::Gpt;
+use crate::generation::{Generator, window_attention};
+use crate::model::{Gpt, HeadMask};
 use crate::sampling::DecodeSettings;
 use crate::tokenizer::{CharTokenizer, Tokenizer};
 use crate::training::{TrainConfig, Trainer};
@@ -401,13 +401,9 @@ impl TrainingRun {
     }
 
     async fn snapshot(&self) -> Result<AttentionSnapshot> {
-        // The first step's traced pass reads the whole probe: its attention covers every position.
-        let mut generator =
-            Generator::new(self.model(), self.probe.clone(), DecodeSettings::default())?;
-        generator.step().await?;
         Ok(AttentionSnapshot {
             step: self.step(),
-            attention: generator.attention(0),
+            attention: window_attention(&self.model(), &self.probe, &HeadMask::default()).await?,
         })
     }
 

@@ -73,18 +73,37 @@ impl DecodeSettings {
         if !(self.top_p > 0.0 && self.top_p <= 1.0) {
             return Err(format!("top-p must be in (0, 1] (got {})", self.top_p));
         }
-        if self.strategy == Strategy::Beam && self.beam_width == 0 {
-            return Err("beam width must be at least 1".into());
+        if self.strategy == Strategy::Beam
+            && !(1..=crate::limits::MAX_BEAM_WIDTH).contains(&self.beam_width)
+        {
+            return Err(format!(
+                "beam width is {}; it must be from 1 to {}",
+                crate::limits::format_count(self.beam_width),
+                crate::limits::MAX_BEAM_WIDTH
+            ));
+        }
+        if !self.length_penalty.is_finite() {
+            return Err(format!(
+                "the length penalty must be a number (got {})",
+                self.length_penalty
+            ));
         }
         Ok(())
     }
 }
 
 /// Numerically stable softmax, f32 values with an f64 normaliser (see `log_softmax`); `-inf`
-/// logits get probability 0.
+/// logits get probability 0, and a row with no finite logit is uniform (never NaN).
 pub fn softmax(logits: &[f32]) -> Vec<f32> {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let exps: Vec<f32> = logits.iter().map(|&l| (l - max).exp()).collect();
+    if !max.is_finite() {
+        return vec![1.0 / logits.len() as f32; logits.len()];
+    }
+    // NaN (a broken model's output) counts as -inf.
+    let exps: Vec<f32> = logits
+        .iter()
+        .map(|&l| if l.is_nan() { 0.0 } else { (l - max).exp() })
+        .collect();
     let sum: f64 = exps.iter().map(|&e| e as f64).sum();
     exps.into_iter().map(|e| (e as f64 / sum) as f32).collect()
 }
@@ -241,9 +260,15 @@ pub struct CandidateSummary {
 impl Distribution {
     pub fn new(logits: &[f32], settings: &DecodeSettings) -> Self {
         let raw_probs = softmax(logits);
-        // Temperature 0 is the greedy limit: all mass on the argmax.
-        let tempered: Vec<f32> = if settings.temperature > 0.0 {
-            logits.iter().map(|&l| l / settings.temperature).collect()
+        // Temperature 0 is the greedy limit: all mass on the argmax. Logits are shifted so the
+        // largest is 0 before dividing: a tiny temperature then sends the others to -inf instead
+        // of overflowing every logit (inf - inf is NaN).
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let tempered: Vec<f32> = if settings.temperature > 0.0 && max.is_finite() {
+            logits
+                .iter()
+                .map(|&l| ((l - max) as f64 / settings.temperature as f64) as f32)
+                .collect()
         } else {
             let best = argmax(logits);
             (0..logits.len())
@@ -356,6 +381,85 @@ pub fn step_uniform(seed: u64, step: usize) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// No temperature, top-p or top-k a user can ask for puts a non-finite number on screen.
+    #[test]
+    fn every_setting_gives_finite_probabilities_and_tiny_temperatures_are_greedy() {
+        let logits: Vec<f32> = (0..300).map(|i| ((i * 37) % 300) as f32 * 0.05 - 7.0).collect();
+        let best = argmax(&logits);
+        let temperatures = [
+            1e-45, 1e-40, 1e-30, 1e-10, 1e-3, 0.0, 0.5, 1.0, 2.0, 1e3, 1e6, 3.4e38,
+        ];
+        for temperature in temperatures {
+            for top_p in [1e-9, 0.5, 0.999_999, 1.0] {
+                for top_k in [0, 1, 2, logits.len() - 1, logits.len(), logits.len() + 5] {
+                    let settings = DecodeSettings {
+                        strategy: Strategy::Sample,
+                        temperature,
+                        top_k,
+                        top_p,
+                        ..Default::default()
+                    };
+                    assert!(settings.validate().is_ok());
+                    let d = Distribution::new(&logits, &settings);
+                    let case = format!("T={temperature} p={top_p} k={top_k}");
+                    for probs in [&d.raw_probs, &d.tempered_probs, &d.probs] {
+                        assert!(probs.iter().all(|p| p.is_finite() && *p >= 0.0), "{case}");
+                        let sum: f32 = probs.iter().sum();
+                        assert!((sum - 1.0).abs() < 1e-3, "{case}: sums to {sum}");
+                    }
+                    let summary = d.summary(&logits, 20);
+                    assert!(summary.entropy.is_finite() && summary.raw_entropy.is_finite());
+                    assert!(summary.rest_prob.is_finite() && summary.rest_raw_prob.is_finite());
+                    assert!(summary.kept >= 1, "{case}");
+                    let drawn = d.sample_with(0.999);
+                    assert!(d.probs[drawn] > 0.0, "{case}: drew a cut token");
+                    if temperature < 1e-10 {
+                        assert_eq!(d.probs[best], 1.0, "{case}: greedy in the limit");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn broken_logits_never_give_nan() {
+        for logits in [
+            vec![f32::NAN, 1.0, 2.0],
+            vec![f32::NEG_INFINITY; 3],
+            vec![f32::INFINITY, 0.0, f32::NEG_INFINITY],
+            vec![f32::NAN; 3],
+        ] {
+            for temperature in [0.0, 1e-40, 1.0] {
+                let settings = DecodeSettings {
+                    temperature,
+                    ..Default::default()
+                };
+                let d = Distribution::new(&logits, &settings);
+                for probs in [&d.raw_probs, &d.tempered_probs, &d.probs] {
+                    assert!(probs.iter().all(|p| p.is_finite()), "{logits:?} T={temperature}: {probs:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn beam_width_and_length_penalty_are_bounded() {
+        let beam = |beam_width| DecodeSettings {
+            strategy: Strategy::Beam,
+            beam_width,
+            ..Default::default()
+        };
+        assert!(beam(0).validate().is_err());
+        assert!(beam(crate::limits::MAX_BEAM_WIDTH).validate().is_ok());
+        let err = beam(10_000).validate().unwrap_err();
+        assert!(err.contains("10,000") && err.contains("64"), "{err}");
+        let nan_penalty = DecodeSettings {
+            length_penalty: f32::NAN,
+            ..beam(4)
+        };
+        assert!(nan_penalty.validate().is_err());
+    }
 
     const LOGITS: [f32; 6] = [2.0, 1.0, 0.5, 3.0, -1.0, 0.0];
 

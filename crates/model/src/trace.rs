@@ -52,14 +52,7 @@ impl Trace {
         let [_, _, d_model] = tensors.final_norm.dims();
         let d_mlp = tensors.mlp.first().map_or(0, |(pre, _)| pre.dims()[2]);
         let n_layer = tensors.attentions.len();
-        let attentions = Tensor::cat(
-            tensors
-                .attentions
-                .into_iter()
-                .map(|t| t.narrow(0, row, 1))
-                .collect(),
-            0,
-        );
+        let attentions = stack_row(tensors.attentions, row);
         let residual = Tensor::cat(tensors.residual.into_iter().map(pick3).collect(), 0);
         let (pre, post): (Vec<_>, Vec<_>) = tensors
             .mlp
@@ -87,6 +80,51 @@ impl Trace {
             mlp_pre: next()?,
             mlp_post: next()?,
         })
+    }
+}
+
+/// Batch row `row` of every layer's attention, stacked `[layer, head, query, key]`.
+fn stack_row(attentions: Vec<Tensor<4>>, row: usize) -> Tensor<4> {
+    Tensor::cat(
+        attentions
+            .into_iter()
+            .map(|t| t.narrow(0, row, 1))
+            .collect(),
+        0,
+    )
+}
+
+/// The attention rows of one sequence a traced pass computed, without the rest of the trace: what
+/// generation keeps of each step (a quarter of the whole trace).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttentionRows {
+    pub n_layer: usize,
+    pub n_head: usize,
+    pub n_query: usize,
+    pub n_key: usize,
+    /// `[layer][head][query][key]`.
+    pub data: Vec<f32>,
+}
+
+impl AttentionRows {
+    /// Reads batch row `row` of a traced pass's attention.
+    pub async fn read(tensors: TraceTensors, row: usize) -> Result<Self> {
+        let [_, n_head, n_query, n_key] = tensors.attentions[0].dims();
+        let n_layer = tensors.attentions.len();
+        let data = read_floats(stack_row(tensors.attentions, row)).await?;
+        Ok(Self {
+            n_layer,
+            n_head,
+            n_query,
+            n_key,
+            data,
+        })
+    }
+
+    /// How query `query` of these rows spreads over the keys.
+    pub fn row(&self, layer: usize, head: usize, query: usize) -> &[f32] {
+        let start = ((layer * self.n_head + head) * self.n_query + query) * self.n_key;
+        &self.data[start..start + self.n_key]
     }
 }
 
