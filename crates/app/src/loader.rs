@@ -27,7 +27,6 @@ pub async fn shakespeare() -> Result<String, String> {
 /// re-opens it from here instead of downloading it again).
 pub struct LoadedCheckpoint {
     pub checkpoint: Checkpoint,
-    pub size_bytes: usize,
 }
 
 impl LoadedCheckpoint {
@@ -66,10 +65,7 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
 impl LoadedCheckpoint {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
         let checkpoint = Checkpoint::from_bytes(bytes).map_err(|e| e.to_string())?;
-        Ok(Self {
-            checkpoint,
-            size_bytes: bytes.len(),
-        })
+        Ok(Self { checkpoint })
     }
 }
 

@@ -9,10 +9,14 @@ mod inside;
 mod loader;
 mod loss_chart;
 mod mlp_chart;
+mod open_model;
 mod opener;
+mod page;
+mod panic_banner;
 mod session;
 mod state;
 mod store;
+mod train_form;
 mod training;
 mod url_state;
 mod worker_link;
@@ -168,5 +172,6 @@ fn Visualizer() -> impl IntoView {
 
 fn main() {
     glassbox_browser::start_module();
+    panic_banner::install();
     leptos::mount::mount_to_body(App);
 }

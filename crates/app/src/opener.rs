@@ -9,7 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::File;
 
 use crate::loader::LoadedCheckpoint;
-use crate::state::yield_to_browser;
+use crate::page::yield_to_browser;
 
 /// What a set of files is.
 pub enum Picked {
@@ -147,10 +147,7 @@ impl Picked {
                     merges_txt: &merges_txt,
                 })
                 .map_err(|e| e.to_string())?;
-                Ok(LoadedCheckpoint {
-                    checkpoint,
-                    size_bytes: safetensors.len(),
-                })
+                Ok(LoadedCheckpoint { checkpoint })
             }
         }
     }

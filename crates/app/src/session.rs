@@ -4,13 +4,11 @@
 use std::sync::Arc;
 
 use glassbox_model::beam::BeamTree;
+use glassbox_model::generation::Retrace;
+use glassbox_model::limits;
 use glassbox_model::{
     AttentionMatrix, DecodeSettings, Generator, Gpt, HeadMask, StepRecord, Tokenizer,
 };
-
-/// Prompts longer than this are refused: the timeline would be unreadable and every token is
-/// re-encoded on each edit.
-pub const MAX_PROMPT_TOKENS: usize = 4096;
 
 pub struct Session {
     generator: Generator,
@@ -28,12 +26,7 @@ impl Session {
         settings: DecodeSettings,
     ) -> Result<Self, String> {
         let ids = tokenizer.encode(prompt_text).map_err(|e| e.to_string())?;
-        if ids.len() > MAX_PROMPT_TOKENS {
-            return Err(format!(
-                "the prompt has {} tokens; Glassbox shows at most {MAX_PROMPT_TOKENS}",
-                ids.len()
-            ));
-        }
+        limits::check_prompt(ids.len())?;
         let generator = Generator::new(model, ids, settings).map_err(|e| e.to_string())?;
         Ok(Self {
             generator,
@@ -103,8 +96,20 @@ impl Session {
         (self.generator.beam_tree(), best)
     }
 
+    /// The attention of step `step`; `None` when the generator no longer keeps it (see
+    /// [`Session::retrace`]) or there is no such step.
     pub fn attention(&self, step: usize) -> Option<Arc<AttentionMatrix>> {
-        (step < self.generator.steps().len()).then(|| Arc::new(self.generator.attention(step)))
+        self.generator.attention(step).map(Arc::new)
+    }
+
+    /// What recomputes an old step's attention.
+    pub fn retrace(&self, step: usize) -> Option<Retrace> {
+        self.generator.retrace(step)
+    }
+
+    /// Tokens the next step reads.
+    pub fn next_window(&self) -> usize {
+        self.generator.tokens().len() - self.generator.window_start()
     }
 }
 
@@ -114,7 +119,7 @@ fn step_view(s: &StepRecord, tokenizer: &Tokenizer, heads_off: usize) -> StepVie
         index: s.index,
         heads_off,
         window_ids: s.window().to_vec(),
-        logits: Arc::new(s.logits.clone()),
+        logits: s.logits.clone(),
         settings: s.settings.clone(),
         chosen: s.chosen,
         window_start: s.window_start,
@@ -174,7 +179,7 @@ pub struct StepView {
     pub heads_off: usize,
     /// The tokens the model read for this step (its window).
     pub window_ids: Vec<u32>,
-    pub logits: Arc<Vec<f32>>,
+    pub logits: Arc<[f32]>,
     /// The settings the token was picked with.
     pub settings: DecodeSettings,
     pub chosen: u32,

@@ -2,20 +2,24 @@
 //! backend, step, back, reset). Tensors and the generator stay in local stores; components only
 //! see the plain-data `Snapshot` and the records derived from it.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use glassbox_model::beam::BeamTree;
+use glassbox_model::limits::{self, Budget};
 use glassbox_model::{
     AttentionMatrix, CandidateSummary, DecodeSettings, Distribution, Generator, Gpt, HeadMask,
-    HeadView, Tokenizer,
+    HeadView,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::loader::{LoadedCheckpoint, fetch_shipped};
+use crate::open_model::{OpenModel, RESIDENT_COPIES, check_fits};
 use crate::opener::Picked;
 use crate::session::{Session, Snapshot};
-use crate::training::TrainForm;
+pub use crate::page::{View, now_ms, yield_to_browser};
+use crate::train_form::TrainForm;
 use crate::url_state::{self, UrlState};
 use glassbox_browser::backend::{Backend, webgpu_exposed};
 
@@ -51,37 +55,6 @@ pub struct Timings {
     pub webgpu_ms: Option<f64>,
     /// Why WebGPU is not offered, when it is not.
     pub webgpu_unavailable: Option<String>,
-}
-
-/// The page's two views.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum View {
-    Visualize,
-    Inside,
-    Train,
-    Experiments,
-}
-
-impl View {
-    pub fn param(self) -> &'static str {
-        match self {
-            View::Visualize => "visualize",
-            View::Inside => "inside",
-            View::Train => "train",
-            View::Experiments => "experiments",
-        }
-    }
-
-    pub fn from_param(value: &str) -> Option<Self> {
-        [
-            View::Visualize,
-            View::Inside,
-            View::Train,
-            View::Experiments,
-        ]
-        .into_iter()
-        .find(|v| v.param() == value)
-    }
 }
 
 /// A beam search as the tree view draws it.
@@ -125,29 +98,19 @@ pub struct AppState {
     pub grid_render_ms: RwSignal<Option<f64>>,
     /// Bumped when the page switches between light and dark (canvases redraw).
     pub theme_version: RwSignal<u32>,
-    /// (layers, heads) of the loaded model, once known.
+    /// (layers, heads) of the open model, set with it (never ahead of it).
     pub model_shape: RwSignal<Option<(usize, usize)>>,
     /// Heads switched off: the next steps are generated without them.
     pub head_mask: RwSignal<HeadMask>,
-    /// "4 layers × 4 heads, …" of the loaded model.
-    summary: StoredValue<String>,
     revision: RwSignal<u64>,
-    session: StoredValue<Option<Session>, LocalStorage>,
-    checkpoint: StoredValue<Option<LoadedCheckpoint>, LocalStorage>,
-    model: StoredValue<Option<Gpt>, LocalStorage>,
-    tokenizer: StoredValue<Option<Arc<Tokenizer>>>,
-}
-
-pub fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
-}
-
-/// Lets the browser paint and handle input before the next piece of work.
-pub async fn yield_to_browser() {
-    gloo_timers::future::TimeoutFuture::new(0).await;
+    /// The open model and its session: one value, replaced whole.
+    open: StoredValue<Option<OpenModel>, LocalStorage>,
+    /// Openings so far (each open model's id).
+    openings: StoredValue<u64>,
+    /// An old step's attention recomputed, for (model id, step index).
+    retraced: RwSignal<Option<((u64, usize), Arc<AttentionMatrix>)>>,
+    /// The (model id, step index) being recomputed.
+    retracing: StoredValue<Option<(u64, usize)>>,
 }
 
 impl AppState {
@@ -169,7 +132,7 @@ impl AppState {
             pick_secondary: RwSignal::new(false),
             focus: RwSignal::new(None),
             top_n: RwSignal::new(TOP_N),
-            error: RwSignal::new(None),
+            error: RwSignal::new((!url.refused.is_empty()).then(|| url.refused.join("; "))),
             busy: RwSignal::new(false),
             playing: RwSignal::new(false),
             play_delay_ms: RwSignal::new(250),
@@ -178,12 +141,11 @@ impl AppState {
             theme_version: RwSignal::new(0),
             model_shape: RwSignal::new(None),
             head_mask: RwSignal::new(HeadMask::default()),
-            summary: StoredValue::new(String::new()),
             revision: RwSignal::new(0),
-            session: StoredValue::new_local(None),
-            checkpoint: StoredValue::new_local(None),
-            model: StoredValue::new_local(None),
-            tokenizer: StoredValue::new(None),
+            open: StoredValue::new_local(None),
+            openings: StoredValue::new(0),
+            retraced: RwSignal::new(None),
+            retracing: StoredValue::new(None),
         }
     }
 
@@ -193,43 +155,57 @@ impl AppState {
 
     /// The open model as a checkpoint file (to train it further in the worker).
     pub fn checkpoint_bytes(&self) -> Result<Vec<u8>, String> {
-        self.checkpoint
-            .with_value(|c| c.as_ref().map(|c| c.checkpoint.to_bytes()))
+        self.open
+            .with_value(|o| o.as_ref().map(|o| o.checkpoint.checkpoint.to_bytes()))
             .ok_or("no model is open yet")?
             .map_err(|e| e.to_string())
     }
 
     /// A token's label with whitespace made visible.
     pub fn label(&self, id: u32) -> String {
-        self.tokenizer
-            .with_value(|t| t.as_ref().map(|t| t.token_label(id)))
+        self.open
+            .with_value(|o| o.as_ref().map(|o| o.tokenizer.token_label(id)))
             .unwrap_or_default()
     }
 
     /// A token's text as the model's vocabulary stores it.
     pub fn text(&self, id: u32) -> String {
-        self.tokenizer
-            .with_value(|t| t.as_ref().map(|t| t.token_text(id)))
+        self.open
+            .with_value(|o| o.as_ref().map(|o| o.tokenizer.token_text(id)))
             .unwrap_or_default()
     }
 
     /// The model the page steps (a cheap handle: tensors are shared).
     pub fn model(&self) -> Option<Gpt> {
-        self.model.get_value()
+        self.open.with_value(|o| o.as_ref().map(|o| o.model.clone()))
+    }
+
+    /// The open model's id (0 before any).
+    fn open_id(&self) -> u64 {
+        self.open.with_value(|o| o.as_ref().map_or(0, |o| o.id))
+    }
+
+    /// The open model's checkpoint and summary, to open it again elsewhere.
+    fn open_checkpoint(&self) -> Option<(Rc<LoadedCheckpoint>, String)> {
+        self.open
+            .with_value(|o| o.as_ref().map(|o| (o.checkpoint.clone(), o.summary.clone())))
+    }
+
+    fn with_session<T>(&self, f: impl FnOnce(&Session) -> T) -> Option<T> {
+        self.open
+            .with_value(|o| o.as_ref().and_then(|o| o.session.as_ref()).map(f))
     }
 
     /// The current beam search's tree and best sequence, and the prompt (tracks the session).
     pub fn beam_tree(&self) -> Option<BeamSearchView> {
         self.revision.track();
-        self.session.with_value(|s| {
-            s.as_ref().map(|s| {
-                let (tree, best) = s.beam_tree();
-                BeamSearchView {
-                    tree,
-                    best,
-                    prompt: s.prompt_ids().to_vec(),
-                }
-            })
+        self.with_session(|s| {
+            let (tree, best) = s.beam_tree();
+            BeamSearchView {
+                tree,
+                best,
+                prompt: s.prompt_ids().to_vec(),
+            }
         })
     }
 
@@ -239,7 +215,11 @@ impl AppState {
     }
 
     fn set_ready(&self) {
-        self.status.set(Status::Ready(self.summary.get_value()));
+        let summary = self
+            .open
+            .with_value(|o| o.as_ref().map(|o| o.summary.clone()))
+            .unwrap_or_default();
+        self.status.set(Status::Ready(summary));
     }
 
     /// The candidate list of the shown step under the current settings (no forward pass).
@@ -253,23 +233,65 @@ impl AppState {
         })
     }
 
-    /// The attention of the shown step (kept from before while a step is running).
+    /// The attention of the shown step (kept from before while a step is running). An old step
+    /// whose attention the generator dropped is recomputed in the background (blank meanwhile).
     pub fn attention_memo(&self) -> Memo<Option<Arc<AttentionMatrix>>> {
-        let (snapshot, selected, session, revision) =
-            (self.snapshot, self.selected, self.session, self.revision);
+        let this = *self;
         Memo::new(move |previous: Option<&Option<Arc<AttentionMatrix>>>| {
-            revision.track();
-            let index = snapshot.with(|s| s.shown_step(selected.get()).map(|v| v.index))?;
-            session
-                .with_value(|s| s.as_ref().map(|s| s.attention(index)))
-                .unwrap_or_else(|| previous.cloned().flatten())
+            this.revision.track();
+            let index = this
+                .snapshot
+                .with(|s| s.shown_step(this.selected.get()).map(|v| v.index))?;
+            let key = (this.open_id(), index);
+            let recomputed = this.retraced.with(|r| {
+                r.as_ref()
+                    .filter(|(k, _)| *k == key)
+                    .map(|(_, m)| m.clone())
+            });
+            if recomputed.is_some() {
+                return recomputed;
+            }
+            match this.with_session(|s| s.attention(index)) {
+                Some(Some(matrix)) => Some(matrix),
+                Some(None) => {
+                    this.retrace(key);
+                    None
+                }
+                // The session is out while a step runs.
+                None => previous.cloned().flatten(),
+            }
         })
+    }
+
+    /// Recomputes the attention of step `key.1` of model `key.0`, once.
+    fn retrace(self, key: (u64, usize)) {
+        if self.retracing.get_value() == Some(key) {
+            return;
+        }
+        let Some(Some(job)) = self.with_session(|s| s.retrace(key.1)) else {
+            return;
+        };
+        self.retracing.set_value(Some(key));
+        spawn_local(async move {
+            let result = job.run().await;
+            self.retracing.set_value(None);
+            match result {
+                // Dropped if another model was opened meanwhile.
+                Ok(matrix) if self.open_id() == key.0 => {
+                    self.retraced.set(Some((key, Arc::new(matrix))))
+                }
+                Ok(_) => {}
+                Err(e) => self.error.set(Some(format!(
+                    "cannot recompute that step's attention: {e}"
+                ))),
+            }
+        });
     }
 
     fn publish(&self) {
         let snapshot = self
-            .session
-            .with_value(|s| s.as_ref().map(Session::snapshot).unwrap_or_default());
+            .with_session(Session::snapshot)
+            .unwrap_or_default();
         self.snapshot.set(snapshot);
         self.revision.update(|r| *r += 1);
     }
@@ -277,13 +299,9 @@ impl AppState {
     /// A fresh session for the prompt in the box (the timeline goes back to the prompt). A prompt
     /// the model cannot read leaves the current session on screen, so nothing is lost.
     fn rebuild(&self) -> Result<(), String> {
-        let model = self
-            .model
-            .get_value()
-            .ok_or("the model is not loaded yet")?;
-        let tokenizer = self
-            .tokenizer
-            .get_value()
+        let (model, tokenizer) = self
+            .open
+            .with_value(|o| o.as_ref().map(|o| (o.model.clone(), o.tokenizer.clone())))
             .ok_or("the model is not loaded yet")?;
         let session = Session::new(
             model,
@@ -291,7 +309,11 @@ impl AppState {
             &self.prompt.get_untracked(),
             self.settings.get_untracked(),
         )?;
-        self.session.set_value(Some(session));
+        self.open.update_value(|o| {
+            if let Some(o) = o {
+                o.session = Some(session);
+            }
+        });
         self.selected.set(None);
         self.focus.set(None);
         self.publish();
@@ -317,32 +339,48 @@ impl AppState {
         settings.validate()?;
         let prompt = self.prompt.get_untracked();
         let stale = self
-            .session
-            .with_value(|s| s.as_ref().is_none_or(|s| s.prompt_text != prompt));
+            .with_session(|s| s.prompt_text != prompt)
+            .unwrap_or(true);
         if stale {
             self.rebuild()?;
         }
+        let (id, config) = self
+            .open
+            .with_value(|o| o.as_ref().map(|o| (o.id, o.config().clone())))
+            .ok_or("the model is not loaded yet")?;
+        let window = self
+            .with_session(Session::next_window)
+            .ok_or("the model is not loaded yet")?;
+        limits::check_step(&settings, &config, window, RESIDENT_COPIES, Budget::BROWSER_TAB)?;
         let mut session = self
-            .session
-            .try_update_value(Option::take)
+            .open
+            .try_update_value(|o| o.as_mut().and_then(|o| o.session.take()))
             .flatten()
             .ok_or("the model is not loaded yet")?;
+        let give_back = |session: Session| {
+            // Only to the model it was taken from: another may have been opened meanwhile.
+            self.open.update_value(|o| {
+                if let Some(o) = o.as_mut().filter(|o| o.id == id) {
+                    o.session = Some(session);
+                }
+            })
+        };
         if session.is_done() {
-            self.session.set_value(Some(session));
+            give_back(session);
             return Err("beam search has finished (every beam ended): press Back or Reset".into());
         }
         let start = now_ms();
         let result = session.step(settings, self.head_mask.get_untracked()).await;
         self.last_step_ms.set(Some(now_ms() - start));
-        self.session.set_value(Some(session));
+        give_back(session);
         self.selected.set(None);
         self.publish();
         result
     }
 
     pub fn back(&self) {
-        self.session.update_value(|s| {
-            if let Some(s) = s {
+        self.open.update_value(|o| {
+            if let Some(s) = o.as_mut().and_then(|o| o.session.as_mut()) {
                 s.back();
             }
         });
@@ -395,21 +433,19 @@ impl AppState {
     pub fn load(self, url_backend: Option<Backend>) {
         spawn_local(async move {
             let checkpoint = match fetch_shipped().await {
-                Ok(c) => c,
+                Ok(c) => Rc::new(c),
                 Err(msg) => return self.status.set(Status::Error(msg)),
             };
-            self.take_checkpoint(checkpoint, None);
-            yield_to_browser().await;
-
+            let summary = checkpoint.summary();
             let first = url_backend.unwrap_or(Backend::Cpu);
-            if let Err(msg) = self.activate(first).await {
+            if let Err(msg) = self.activate(checkpoint.clone(), summary.clone(), first).await {
                 if first == Backend::Cpu {
                     return self.status.set(Status::Error(msg));
                 }
                 self.error.set(Some(format!(
                     "WebGPU is not available ({msg}): using the CPU backend instead."
                 )));
-                if let Err(msg) = self.activate(Backend::Cpu).await {
+                if let Err(msg) = self.activate(checkpoint, summary, Backend::Cpu).await {
                     return self.status.set(Status::Error(msg));
                 }
             }
@@ -420,45 +456,43 @@ impl AppState {
         });
     }
 
-    /// Makes `checkpoint` the page's model (opened on a device by `activate`).
-    fn take_checkpoint(&self, checkpoint: LoadedCheckpoint, origin: Option<String>) {
-        self.status.set(Status::Loading(format!(
-            "opening {} KB of weights…",
-            checkpoint.size_bytes / 1024
-        )));
-        self.tokenizer
-            .set_value(Some(Arc::new(checkpoint.tokenizer().clone())));
-        let summary = checkpoint.summary();
-        self.summary.set_value(match origin {
-            Some(origin) => format!("{origin}: {summary}"),
-            None => summary,
-        });
-        let c = checkpoint.config();
-        self.model_shape.set(Some((c.n_layer, c.n_head)));
-        self.head_mask.set(HeadMask::default());
-        self.checkpoint.set_value(Some(checkpoint));
-    }
-
     /// Steps generation with the model in `bytes` (a checkpoint file) from now on, on the
     /// current backend, and shows the visualizer.
     pub fn adopt(self, bytes: Vec<u8>, origin: String) {
+        if self.busy.get_untracked() {
+            return self.error.set(Some(
+                "wait for the current step to finish, then use the model again".into(),
+            ));
+        }
         match LoadedCheckpoint::from_bytes(&bytes) {
             Ok(checkpoint) => {
                 self.busy.set(true);
                 self.adopt_loaded(checkpoint, origin);
             }
-            Err(msg) => self.error.set(Some(msg)),
+            Err(msg) => self.error.set(Some(format!("cannot use that model: {msg}"))),
         }
     }
 
-    /// `adopt` for a checkpoint already read (the caller has set `busy`).
+    /// `adopt` for a checkpoint already read (the caller has set `busy`). The open model stays
+    /// until the new one is open on the device; if that fails, it stays for good.
     fn adopt_loaded(self, checkpoint: LoadedCheckpoint, origin: String) {
         self.playing.set(false);
-        self.take_checkpoint(checkpoint, Some(origin));
-        self.view.set(View::Visualize);
+        let summary = format!("{origin}: {}", checkpoint.summary());
         spawn_local(async move {
-            if let Err(msg) = self.activate(self.backend.get_untracked()).await {
-                self.error.set(Some(msg));
+            let opened = match check_fits(&checkpoint, RESIDENT_COPIES) {
+                Ok(()) => {
+                    self.status
+                        .set(Status::Loading(format!("opening {summary}…")));
+                    self.activate(Rc::new(checkpoint), summary, self.backend.get_untracked())
+                        .await
+                }
+                Err(msg) => Err(msg),
+            };
+            match opened {
+                Ok(()) => self.view.set(View::Visualize),
+                Err(msg) => self.error.set(Some(format!(
+                    "cannot open the model: {msg} (the model open before is kept)"
+                ))),
             }
             self.set_ready();
             self.busy.set(false);
@@ -509,13 +543,14 @@ impl AppState {
         });
     }
 
-    /// The model opened on `backend`, with the time of one traced 16-token forward pass there.
-    async fn open_timed(self, backend: Backend) -> Result<(Gpt, f64), String> {
+    /// `checkpoint` opened on `backend`, with the time of one traced 16-token forward pass there.
+    async fn open_timed(
+        self,
+        checkpoint: &LoadedCheckpoint,
+        backend: Backend,
+    ) -> Result<(Gpt, f64), String> {
         let device = backend.device().await?;
-        let model = self
-            .checkpoint
-            .with_value(|c| c.as_ref().map(|c| c.open(&device)))
-            .ok_or("the model is not loaded yet")??;
+        let model = checkpoint.open(&device)?;
         let ms = time_forward(model.clone()).await?;
         self.timings.update(|t| match backend {
             Backend::Cpu => t.cpu_ms = Some(ms),
@@ -524,24 +559,60 @@ impl AppState {
         Ok((model, ms))
     }
 
-    /// Opens the model on `backend`, times it, and starts a fresh session there.
-    async fn activate(self, backend: Backend) -> Result<(), String> {
+    /// Opens `checkpoint` on `backend`, times it, and makes it the open model.
+    async fn activate(
+        self,
+        checkpoint: Rc<LoadedCheckpoint>,
+        summary: String,
+        backend: Backend,
+    ) -> Result<(), String> {
         self.status.set(Status::Loading(format!(
             "starting the {} backend…",
             backend.label()
         )));
-        let (model, _) = self.open_timed(backend).await?;
-        self.install(backend, model);
+        let (model, _) = self.open_timed(&checkpoint, backend).await?;
+        self.install(checkpoint, summary, backend, model);
         Ok(())
     }
 
-    /// Makes `model` (open on `backend`) the one the page steps, from a fresh session.
-    fn install(self, backend: Backend, model: Gpt) {
-        self.model.set_value(Some(model));
+    /// Makes `model` (open on `backend`) the model the page steps, with everything that belongs
+    /// to it, in one step: a fresh session, its shape, no heads off, views inside its shape.
+    fn install(
+        self,
+        checkpoint: Rc<LoadedCheckpoint>,
+        summary: String,
+        backend: Backend,
+        model: Gpt,
+    ) {
+        let id = self.openings.get_value() + 1;
+        self.openings.set_value(id);
+        let tokenizer = Arc::new(checkpoint.tokenizer().clone());
+        let open = OpenModel {
+            id,
+            checkpoint,
+            model,
+            tokenizer,
+            summary,
+            session: None,
+        };
+        let (n_layer, n_head) = open.shape();
+        self.open.set_value(Some(open));
         self.backend.set(backend);
+        self.model_shape.set(Some((n_layer, n_head)));
+        self.head_mask.set(HeadMask::default());
+        let first = HeadView::Head { layer: 0, head: 0 };
+        let inside = |view: HeadView| match view {
+            HeadView::Head { layer, head } => layer < n_layer && head < n_head,
+            HeadView::LayerMean { layer } => layer < n_layer,
+        };
+        for view in [self.primary, self.secondary] {
+            if !inside(view.get_untracked()) {
+                view.set(first);
+            }
+        }
         if let Err(msg) = self.rebuild() {
-            // The old session computes on the previous backend's model: drop it.
-            self.session.set_value(None);
+            self.selected.set(None);
+            self.focus.set(None);
             self.publish();
             self.error.set(Some(msg));
         }
@@ -555,7 +626,11 @@ impl AppState {
                 .update(|t| t.webgpu_unavailable = Some("this browser has no WebGPU".into()));
             return;
         }
-        match self.open_timed(Backend::WebGpu).await {
+        let Some((checkpoint, summary)) = self.open_checkpoint() else {
+            return;
+        };
+        let id = self.open_id();
+        match self.open_timed(&checkpoint, Backend::WebGpu).await {
             Ok((model, ms)) => {
                 let cpu = self
                     .timings
@@ -563,8 +638,10 @@ impl AppState {
                     .unwrap_or(f64::INFINITY);
                 let untouched = self.snapshot.with_untracked(|s| s.steps.is_empty())
                     && !self.busy.get_untracked();
-                if ms < cpu && untouched && !self.backend_pinned.get_untracked() {
-                    self.install(Backend::WebGpu, model);
+                // Not if the user opened another model meanwhile.
+                let same = self.open_id() == id;
+                if ms < cpu && untouched && same && !self.backend_pinned.get_untracked() {
+                    self.install(checkpoint, summary, Backend::WebGpu, model);
                 }
             }
             Err(msg) => self.timings.update(|t| t.webgpu_unavailable = Some(msg)),
@@ -576,11 +653,14 @@ impl AppState {
         if backend == self.backend.get_untracked() || self.busy.get_untracked() {
             return;
         }
+        let Some((checkpoint, summary)) = self.open_checkpoint() else {
+            return;
+        };
         self.playing.set(false);
         self.backend_pinned.set(true);
         self.busy.set(true);
         spawn_local(async move {
-            if let Err(msg) = self.activate(backend).await {
+            if let Err(msg) = self.activate(checkpoint, summary, backend).await {
                 self.error
                     .set(Some(format!("cannot switch to {}: {msg}", backend.label())));
             }
@@ -600,6 +680,7 @@ impl AppState {
             primary: Some(self.primary.get()),
             secondary: self.compare.get().then(|| self.secondary.get()),
             compare: self.compare.get(),
+            refused: Vec::new(),
         }
     }
 

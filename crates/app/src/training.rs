@@ -4,149 +4,17 @@
 
 use glassbox_browser::backend::Backend;
 use glassbox_browser::protocol::{Command, Event, ExportPurpose};
-use glassbox_model::run::{RunRecord, RunSettings};
-use glassbox_model::{Checkpoint, GptConfig, Preset, TrainConfig};
+use glassbox_model::run::RunRecord;
+use glassbox_model::{Checkpoint, Preset};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::loader::{self, SHIPPED_MODEL};
+pub use crate::train_form::{CorpusChoice, SHAKESPEARE_NAME, StartFrom, TrainForm};
 use crate::state::{AppState, View};
 use crate::store::{self, SavedRun};
 use crate::worker_link::{WorkerLink, WorkerOwner};
 
-pub const SHAKESPEARE_NAME: &str = "built-in Shakespeare";
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum StartFrom {
-    Scratch,
-    Shipped,
-    /// A checkpoint file the user uploaded (its name).
-    Uploaded(String),
-    /// The model open in the Generate view (e.g. a GPT-2 folder), with its own tokenizer.
-    Open,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum CorpusChoice {
-    Shakespeare,
-    Custom { name: String, text: String },
-}
-
-impl CorpusChoice {
-    pub fn name(&self) -> String {
-        match self {
-            CorpusChoice::Shakespeare => SHAKESPEARE_NAME.into(),
-            CorpusChoice::Custom { name, .. } => name.clone(),
-        }
-    }
-}
-
-/// The settings as the form edits them (and the URL shares them).
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrainForm {
-    pub start: StartFrom,
-    /// A [`Preset`] name or "custom".
-    pub preset: String,
-    pub layers: usize,
-    pub heads: usize,
-    pub width: usize,
-    pub context: usize,
-    pub learning_rate: f64,
-    pub warmup: usize,
-    pub batch: usize,
-    pub steps: usize,
-    pub seed: u64,
-    /// Validation loss, sample and attention snapshot every this many steps.
-    pub report_every: usize,
-}
-
-impl Default for TrainForm {
-    fn default() -> Self {
-        let mut form = Self {
-            start: StartFrom::Scratch,
-            preset: String::new(),
-            layers: 0,
-            heads: 0,
-            width: 0,
-            context: 0,
-            learning_rate: 3e-3,
-            warmup: 10,
-            batch: 16,
-            steps: 300,
-            seed: 1337,
-            report_every: 10,
-        };
-        form.apply_preset(Preset::Tiny.name());
-        form
-    }
-}
-
-impl TrainForm {
-    /// Fills the architecture from a preset ("custom" keeps the fields as they are).
-    /// Shows the shape of the model a run continues (the shipped one, an upload, an opened GPT-2).
-    fn show_shape(&mut self, c: &glassbox_model::GptConfig) {
-        self.preset = Preset::ALL
-            .into_iter()
-            .find(|p| p.config(c.vocab_size) == *c)
-            .map_or("custom".into(), |p| p.name().to_string());
-        (self.layers, self.heads, self.width, self.context) =
-            (c.n_layer, c.n_head, c.d_model, c.context_length);
-    }
-
-    pub fn apply_preset(&mut self, name: &str) {
-        self.preset = name.to_string();
-        if let Ok(preset) = Preset::from_name(name) {
-            let c = preset.config(0);
-            (self.layers, self.heads, self.width, self.context) =
-                (c.n_layer, c.n_head, c.d_model, c.context_length);
-        }
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(format!(
-                "the learning rate must be a positive number (got {})",
-                self.learning_rate
-            ));
-        }
-        if self.steps == 0 || self.batch == 0 || self.report_every == 0 {
-            return Err("steps, batch size and the report interval must be at least 1".into());
-        }
-        self.model().validate()
-    }
-
-    /// The architecture; its vocabulary size (1 here) is the tokenizer's once the run starts.
-    pub fn model(&self) -> GptConfig {
-        GptConfig::new(1, self.context, self.layers, self.heads, self.width)
-    }
-
-    fn settings(&self, corpus: &CorpusChoice) -> RunSettings {
-        let (sample_prompt, probe) = match corpus {
-            CorpusChoice::Shakespeare => (
-                "ROMEO:\n".to_string(),
-                "To be, or not to be, that is the question:".to_string(),
-            ),
-            // The text's own start: every character is in its vocabulary.
-            CorpusChoice::Custom { text, .. } => (
-                text.chars().take(8).collect(),
-                text.chars().take(48).collect(),
-            ),
-        };
-        RunSettings {
-            model: self.model(),
-            train: TrainConfig::new(self.steps)
-                .with_learning_rate(self.learning_rate)
-                .with_warmup_steps(self.warmup)
-                .with_batch_size(self.batch)
-                .with_seed(self.seed),
-            report_every: self.report_every,
-            sample_prompt,
-            sample_length: 80,
-            probe,
-            corpus_name: corpus.name(),
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {

@@ -7,8 +7,8 @@ use web_sys::UrlSearchParams;
 
 use glassbox_browser::backend::Backend;
 
-use crate::state::View;
-use crate::training::{StartFrom, TrainForm};
+use crate::page::View;
+use crate::train_form::{StartFrom, TrainForm};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct UrlState {
@@ -21,6 +21,8 @@ pub struct UrlState {
     pub primary: Option<HeadView>,
     pub secondary: Option<HeadView>,
     pub compare: bool,
+    /// What the link asked for that was refused (and replaced by the defaults), to show.
+    pub refused: Vec<String>,
 }
 
 /// "2.3" is layer 2, head 3; "2.mean" is layer 2's average (1-based, as the labels read).
@@ -46,8 +48,28 @@ fn params() -> Option<UrlSearchParams> {
     UrlSearchParams::new_with_str(&search).ok()
 }
 
-/// The state the URL asks for; malformed values fall back to the defaults.
+/// The state the URL asks for; malformed values fall back to the defaults, and values out of
+/// bounds too, with a line in `refused` saying why.
 pub fn read() -> UrlState {
+    let mut state = read_unchecked();
+    if let Err(why) = state.settings.validate() {
+        state
+            .refused
+            .push(format!("the link's decoding settings were not used: {why}"));
+        state.settings = DecodeSettings::default();
+    }
+    if let Some(form) = state.train.as_mut()
+        && let Err(why) = form.validate()
+    {
+        state
+            .refused
+            .push(format!("the link's training settings were not used: {why}"));
+        *form = TrainForm::default();
+    }
+    state
+}
+
+fn read_unchecked() -> UrlState {
     let params = params();
     let get = |key: &str| params.as_ref().and_then(|p| p.get(key));
     let defaults = DecodeSettings::default();
@@ -84,6 +106,7 @@ pub fn read() -> UrlState {
         primary: get("head").and_then(|h| parse_head(&h)),
         secondary: get("vs").and_then(|h| parse_head(&h)),
         compare: get("compare").is_some_and(|c| c == "1"),
+        refused: Vec::new(),
     }
 }
 

@@ -6,7 +6,10 @@ use futures_channel::mpsc::{UnboundedReceiver, unbounded};
 use futures_util::StreamExt;
 use glassbox_browser::backend::Backend;
 use glassbox_browser::protocol::{self, Command, Event};
-use glassbox_model::{Checkpoint, GlassboxError, TrainingRun};
+use std::collections::BTreeSet;
+
+use glassbox_model::limits::{self, Budget};
+use glassbox_model::{Checkpoint, GlassboxError, GptConfig, TrainingRun};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -74,6 +77,16 @@ impl Worker {
                     .map(|b| Checkpoint::from_bytes(&b))
                     .transpose()
                     .map_err(text)?;
+                // The page checked the form with a guessed vocabulary: check the real shape
+                // before the first step allocates its activations.
+                let model = match &base {
+                    Some(base) => base.config.clone(),
+                    None => GptConfig {
+                        vocab_size: corpus.chars().collect::<BTreeSet<_>>().len(),
+                        ..settings.model.clone()
+                    },
+                };
+                limits::check_training(&model, settings.train.batch_size, Budget::BROWSER_TAB)?;
                 let run =
                     TrainingRun::start(settings, &corpus, base.as_ref(), &device).map_err(text)?;
                 self.begin(run, backend).await?;

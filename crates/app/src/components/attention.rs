@@ -85,7 +85,11 @@ pub fn draw_grid(rows: &[Vec<NodeRef<Canvas>>], matrix: &AttentionMatrix, focus:
         for (column, node) in row.iter().enumerate() {
             if let Some(canvas) = node.get() {
                 let view = grid_view(layer, column, matrix.n_head);
-                heatmap::draw_thumbnail(&canvas, matrix.size, &matrix.view(view), focus);
+                match matrix.view(view) {
+                    Some(cells) => heatmap::draw_thumbnail(&canvas, matrix.size, &cells, focus),
+                    // A grid drawn for another shape than this matrix: blank, not a panic.
+                    None => canvas.set_width(0),
+                }
             }
         }
     }
@@ -187,10 +191,8 @@ fn FocusTokens(attention: Attention) -> impl IntoView {
         let view = state.primary.get();
         attention.with(|m| {
             let m = m.as_ref()?;
-            (focus < m.size && m.contains(view)).then(|| {
-                let data = m.view(view);
-                data[focus * m.size..(focus + 1) * m.size].to_vec()
-            })
+            let data = m.view(view).filter(|_| focus < m.size)?;
+            Some(data[focus * m.size..(focus + 1) * m.size].to_vec())
         })
     });
     let weight =
@@ -250,9 +252,8 @@ pub fn Details() -> impl IntoView {
         Signal::derive(move || {
             let view = view.get();
             attention.with(|m| {
-                m.as_ref()
-                    .filter(|m| m.contains(view))
-                    .map(|m| (m.size, m.view(view), view.label()))
+                let m = m.as_ref()?;
+                Some((m.size, m.view(view)?, view.label()))
             })
         })
     };
@@ -261,13 +262,11 @@ pub fn Details() -> impl IntoView {
         let (a, b) = (state.primary.get(), state.secondary.get());
         attention.with(|m| {
             let m = m.as_ref()?;
-            (m.contains(a) && m.contains(b)).then(|| {
-                (
-                    m.size,
-                    difference(&m.view(a), &m.view(b)),
-                    format!("{} − {}", a.label(), b.label()),
-                )
-            })
+            Some((
+                m.size,
+                difference(&m.view(a)?, &m.view(b)?),
+                format!("{} − {}", a.label(), b.label()),
+            ))
         })
     });
     view! {

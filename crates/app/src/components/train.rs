@@ -566,14 +566,15 @@ fn ProbeAttention() -> impl IntoView {
                 return;
             };
             let m = &snapshot.attention;
-            if view.layer() >= m.n_layer {
+            // A head picked for a run of another shape shows nothing.
+            let Some(cells) = m.view(view) else {
                 return;
-            }
+            };
             let width = el.parent_element().map_or(400, |p| p.client_width()) as f64;
             heatmap::draw_detail(
                 &el,
                 m.size,
-                &m.view(view),
+                &cells,
                 &r.probe_labels,
                 Scale::Weights,
                 &format!("{} at step {}", view.label(), snapshot.step),

@@ -26,17 +26,17 @@ pub fn TeacherPanel() -> impl IntoView {
         else {
             return;
         };
-        let view = head.get();
-        let view = if attention.contains(view) {
-            view
-        } else {
-            HeadView::LayerMean { layer: 0 }
+        let view = Some(head.get())
+            .filter(|&v| attention.contains(v))
+            .unwrap_or(HeadView::LayerMean { layer: 0 });
+        let Some(cells) = attention.view(view) else {
+            return;
         };
         let labels: Vec<String> = pass.ids().iter().map(|&id| state.label(id)).collect();
         heatmap::draw_detail(
             &el,
             attention.size,
-            &attention.view(view),
+            &cells,
             &labels,
             Scale::Weights,
             &format!("{}: one pass, every query at once", view.label()),
