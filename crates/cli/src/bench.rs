@@ -8,7 +8,7 @@ use glassbox_model::trace::block_on;
 use glassbox_model::{DecodeSettings, Generator, Preset, TrainConfig, Trainer};
 use serde_json::json;
 
-use crate::source;
+use crate::{checks, source};
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -18,12 +18,14 @@ pub struct BenchArgs {
     /// Preset to time training with
     #[arg(long, default_value = "shipped")]
     preset: String,
-    #[arg(long, default_value_t = 20)]
+    /// Training steps timed (after two warm-up steps)
+    #[arg(long, default_value_t = 20, value_parser = checks::between(1, checks::MAX_STEPS))]
     train_steps: usize,
-    #[arg(long, default_value_t = 32)]
+    /// Sequences per training batch
+    #[arg(long, default_value_t = 32, value_parser = checks::between(1, checks::MAX_BATCH))]
     batch: usize,
-    /// Tokens generated per timing
-    #[arg(long, default_value_t = 100)]
+    /// Tokens generated per timing (at most the model's context less one)
+    #[arg(long, default_value_t = 100, value_parser = checks::at_least(1))]
     gen_tokens: usize,
     /// Report file
     #[arg(long, default_value = "bench-results/native.json")]
@@ -31,11 +33,12 @@ pub struct BenchArgs {
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
+    let model_path = args.model.clone().unwrap_or_else(source::default_model);
+    let mut inputs = source::model_inputs(&model_path, "the model");
+    inputs.extend(source::corpus_inputs(&[]));
+    checks::refuse_overwrite("--out", &args.out, &inputs)?;
     let device = source::device();
-    let (checkpoint, model) = source::load_model(
-        &args.model.clone().unwrap_or_else(source::default_model),
-        &device,
-    )?;
+    let (checkpoint, model) = source::load_model(&model_path, &device)?;
     let (text, _) = source::read_corpus(&[])?;
     let tokens = checkpoint.tokenizer.encode(&text)?;
 

@@ -1,10 +1,10 @@
 //! `glassbox bench-gpt2`: load time and step time of a GPT-2-small-shaped model (124M weights,
 //! random, written in the Hugging Face folder layout by this command), on the CPU backend.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use glassbox_model::checkpoint::weight_shapes;
 use glassbox_model::hf;
@@ -14,31 +14,98 @@ use rand::{Rng, SeedableRng};
 use safetensors::tensor::{Dtype, TensorView};
 use serde_json::json;
 
-use crate::source;
+use crate::{checks, source};
 
 #[derive(Args)]
 pub struct BenchGpt2Args {
     /// Folder with GPT-2's vocab.json and merges.txt
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/gpt2-tiny"))]
     tokenizer_dir: PathBuf,
-    /// Where the random model is written (removed afterwards)
+    /// New or empty folder where the random model is written (its files removed afterwards)
     #[arg(long, default_value = "target/gpt2-small-random")]
     scratch: PathBuf,
-    /// Prompt length in tokens
-    #[arg(long, default_value_t = 16)]
+    /// Prompt length in tokens (at most GPT-2's context)
+    #[arg(long, default_value_t = 16, value_parser = checks::between(1, CONTEXT))]
     prompt_tokens: usize,
     /// Report file
     #[arg(long, default_value = "bench-results/gpt2-small-native.json")]
     out: PathBuf,
 }
 
+/// GPT-2 small's context.
+const CONTEXT: usize = 1024;
+
 /// GPT-2 small: 12 layers, 12 heads, width 768, context 1024.
 fn gpt2_small() -> GptConfig {
-    GptConfig::new(50257, 1024, 12, 12, 768)
+    GptConfig::new(50257, CONTEXT, 12, 12, 768)
 }
 
-fn write_random_folder(args: &BenchGpt2Args, config: &GptConfig) -> Result<u64> {
-    std::fs::create_dir_all(&args.scratch)?;
+/// The scratch folder and the files written into it, removed when this is dropped (also when the
+/// run fails half-way): those files, and the folder only if this run created it.
+struct Scratch {
+    dir: PathBuf,
+    created: bool,
+    files: Vec<PathBuf>,
+}
+
+impl Scratch {
+    /// Uses `dir` only if it is new or empty. Refusing a folder that holds anything is safer than
+    /// writing into a fresh subfolder of it: 500 MB never land inside a folder in use for something
+    /// else, files are written only where the user said, and what a killed run left behind is
+    /// reported on the next run instead of piling up in subfolders nobody named.
+    fn new(dir: &Path) -> Result<Self> {
+        let created = match std::fs::read_dir(dir) {
+            Ok(mut entries) => {
+                if entries.next().is_some() {
+                    bail!(
+                        "--scratch {} is not empty: give a new or empty folder (bench-gpt2 writes a 500 MB model there and removes it afterwards)",
+                        dir.display()
+                    );
+                }
+                false
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create --scratch {}", dir.display()))?;
+                true
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot use --scratch {}", dir.display()));
+            }
+        };
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            created,
+            files: Vec::new(),
+        })
+    }
+
+    /// The path of `name` in the folder, recorded for removal before anything is written to it.
+    fn file(&mut self, name: &str) -> PathBuf {
+        let path = self.dir.join(name);
+        self.files.push(path.clone());
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // Best effort: a file that cannot be removed is left, never anything else.
+        for file in &self.files {
+            let _ = std::fs::remove_file(file);
+        }
+        if self.created {
+            // `remove_dir` removes only an empty folder.
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
+
+fn write_random_folder(
+    args: &BenchGpt2Args,
+    config: &GptConfig,
+    scratch: &mut Scratch,
+) -> Result<u64> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let buffers: Vec<(String, Vec<usize>, Vec<u8>)> = weight_shapes(config)
         .into_iter()
@@ -59,24 +126,32 @@ fn write_random_folder(args: &BenchGpt2Args, config: &GptConfig) -> Result<u64> 
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-    let weights = args.scratch.join(hf::WEIGHTS_FILE);
+    let weights = scratch.file(hf::WEIGHTS_FILE);
     safetensors::serialize_to_file(views, None, &weights)?;
     let hf_config = json!({
         "model_type": "gpt2", "vocab_size": config.vocab_size, "n_positions": config.context_length,
         "n_embd": config.d_model, "n_layer": config.n_layer, "n_head": config.n_head,
         "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5,
     });
-    std::fs::write(args.scratch.join(hf::CONFIG_FILE), hf_config.to_string())?;
-    for name in [hf::VOCAB_FILE, hf::MERGES_FILE] {
-        std::fs::copy(args.tokenizer_dir.join(name), args.scratch.join(name))
+    std::fs::write(scratch.file(hf::CONFIG_FILE), hf_config.to_string())?;
+    for name in TOKENIZER_FILES {
+        std::fs::copy(args.tokenizer_dir.join(name), scratch.file(name))
             .with_context(|| format!("copying {name} from {}", args.tokenizer_dir.display()))?;
     }
     Ok(std::fs::metadata(&weights)?.len())
 }
 
+const TOKENIZER_FILES: [&str; 2] = [hf::VOCAB_FILE, hf::MERGES_FILE];
+
 pub fn run(args: BenchGpt2Args) -> Result<()> {
+    let tokenizer_files: Vec<_> = TOKENIZER_FILES
+        .iter()
+        .map(|name| ("a tokenizer file", args.tokenizer_dir.join(name)))
+        .collect();
+    checks::refuse_overwrite("--out", &args.out, &tokenizer_files)?;
+    let mut scratch = Scratch::new(&args.scratch)?;
     let config = gpt2_small();
-    let file_bytes = write_random_folder(&args, &config)?;
+    let file_bytes = write_random_folder(&args, &config, &mut scratch)?;
     let device = source::device();
 
     let started = Instant::now();
@@ -102,7 +177,7 @@ pub fn run(args: BenchGpt2Args) -> Result<()> {
         "first step ({} prompt tokens, traced): {first_step_ms:.0} ms; next (KV cache): {cached_step_ms:.0} ms",
         args.prompt_tokens
     );
-    std::fs::remove_dir_all(&args.scratch)?;
+    drop(scratch);
 
     let report = json!({
         "model": "GPT-2 small shape, random weights (HF layout, f32)",

@@ -6,7 +6,7 @@ use glassbox_model::data::{Corpus, Split};
 use glassbox_model::trace::block_on;
 use glassbox_model::training::mean_loss;
 
-use crate::source;
+use crate::{checks, source};
 
 #[derive(Args)]
 pub struct EvalArgs {
@@ -16,7 +16,8 @@ pub struct EvalArgs {
     /// Text files; the last 10% is the validation split [default: the shipped corpus]
     #[arg(long, num_args = 1..)]
     corpus: Vec<PathBuf>,
-    #[arg(long, default_value_t = 64)]
+    /// Sequences per batch
+    #[arg(long, default_value_t = 64, value_parser = checks::between(1, checks::MAX_BATCH))]
     batch: usize,
 }
 

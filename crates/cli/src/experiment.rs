@@ -12,7 +12,7 @@ use glassbox_model::run::RunSettings;
 use glassbox_model::trace::block_on;
 use glassbox_model::{Preset, TrainConfig, TrainingRun};
 
-use crate::source;
+use crate::{checks, source};
 
 #[derive(Args)]
 pub struct ExperimentArgs {
@@ -22,16 +22,18 @@ pub struct ExperimentArgs {
     #[arg(long, default_value = "tiny")]
     preset: String,
     /// Optimizer steps per variant
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, value_parser = checks::between(1, checks::MAX_STEPS))]
     steps: usize,
-    #[arg(long, default_value_t = 16)]
+    /// Sequences per batch
+    #[arg(long, default_value_t = 16, value_parser = checks::between(1, checks::MAX_BATCH))]
     batch: usize,
-    #[arg(long, default_value_t = 3e-3)]
+    /// Peak learning rate
+    #[arg(long, default_value_t = 3e-3, value_parser = checks::learning_rate)]
     lr: f64,
     #[arg(long, default_value_t = 1337)]
     seed: u64,
     /// Validation loss every N steps
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = checks::at_least(1))]
     eval_every: usize,
     /// Text files to train on [default: the shipped corpus]
     #[arg(long, num_args = 1..)]
@@ -42,6 +44,9 @@ pub struct ExperimentArgs {
 }
 
 pub fn run(args: ExperimentArgs) -> Result<()> {
+    if let Some(csv) = &args.csv {
+        checks::refuse_overwrite("--csv", csv, &source::corpus_inputs(&args.corpus))?;
+    }
     let kind = ExperimentKind::from_name(&args.name).map_err(anyhow::Error::msg)?;
     let preset = Preset::from_name(&args.preset).map_err(anyhow::Error::msg)?;
     let (text, corpus_name) = source::read_corpus(&args.corpus)?;

@@ -6,7 +6,7 @@ use glassbox_model::trace::block_on;
 use glassbox_model::{DecodeSettings, Generator, Strategy};
 use serde_json::json;
 
-use crate::source;
+use crate::{checks, source};
 
 #[derive(Args)]
 pub struct GenerateArgs {
@@ -15,22 +15,26 @@ pub struct GenerateArgs {
     model: Option<PathBuf>,
     #[arg(long)]
     prompt: String,
-    #[arg(long, default_value_t = 200)]
+    /// Tokens to generate
+    #[arg(long, default_value_t = 200, value_parser = checks::between(1, checks::MAX_NEW_TOKENS))]
     max_new: usize,
     /// greedy, sample or beam
     #[arg(long, default_value = "sample")]
     strategy: String,
-    #[arg(long, default_value_t = 1.0)]
+    /// Divides the logits (0 = greedy)
+    #[arg(long, default_value_t = 1.0, value_parser = checks::temperature)]
     temperature: f32,
     /// Keep only the K most likely tokens (0 = off)
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = checks::at_least(0))]
     top_k: usize,
     /// Keep the smallest set of tokens whose probability reaches P (1 = off)
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = checks::top_p)]
     top_p: f32,
-    #[arg(long, default_value_t = 4)]
+    /// Beam width (with --strategy beam)
+    #[arg(long, default_value_t = 4, value_parser = checks::between(1, checks::MAX_BEAMS))]
     beams: usize,
-    #[arg(long, default_value_t = 1.0)]
+    /// Beam score = log-probability / length^PENALTY (with --strategy beam)
+    #[arg(long, default_value_t = 1.0, value_parser = checks::finite)]
     length_penalty: f32,
     #[arg(long, default_value_t = 0)]
     seed: u64,

@@ -6,7 +6,7 @@ use glassbox_model::inspect::inspect;
 use glassbox_model::trace::block_on;
 use glassbox_model::{DecodeSettings, Distribution, Strategy};
 
-use crate::source;
+use crate::{checks, source};
 
 #[derive(Args)]
 pub struct InspectArgs {
@@ -19,13 +19,13 @@ pub struct InspectArgs {
     #[arg(long)]
     json: bool,
     /// With --json: also `filtered_probs`, the next-token distribution after this temperature…
-    #[arg(long)]
+    #[arg(long, value_parser = checks::temperature)]
     temperature: Option<f32>,
     /// …top-k (0 = off)…
-    #[arg(long)]
+    #[arg(long, value_parser = checks::at_least(0))]
     top_k: Option<usize>,
     /// …and top-p (1 = off), applied in that order as `transformers` does
-    #[arg(long)]
+    #[arg(long, value_parser = checks::top_p)]
     top_p: Option<f32>,
 }
 

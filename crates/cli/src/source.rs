@@ -34,19 +34,44 @@ pub fn load_checkpoint(path: &Path) -> Result<Checkpoint> {
     Ok(Checkpoint::load(path)?)
 }
 
+/// The files `load_checkpoint` reads from `path`, each named for `refuse_overwrite`.
+pub fn model_inputs(path: &Path, what: &'static str) -> Vec<(&'static str, PathBuf)> {
+    if path.is_dir() {
+        glassbox_model::hf::FILES
+            .iter()
+            .map(|name| (what, path.join(name)))
+            .collect()
+    } else {
+        vec![(what, path.to_path_buf())]
+    }
+}
+
 pub fn load_model(path: &Path, device: &Device) -> Result<(Checkpoint, Gpt)> {
     let checkpoint = load_checkpoint(path)?;
     let model = checkpoint.to_model(device)?;
     Ok((checkpoint, model))
 }
 
-/// The concatenated text of `paths` (the shipped corpus when empty).
-pub fn read_corpus(paths: &[PathBuf]) -> Result<(String, String)> {
-    let paths = if paths.is_empty() {
+/// The corpus files to read: `paths`, or the shipped corpus when there are none.
+pub fn corpus_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
         vec![default_corpus()]
     } else {
         paths.to_vec()
-    };
+    }
+}
+
+/// `corpus_paths(paths)` named "the corpus", for `refuse_overwrite`.
+pub fn corpus_inputs(paths: &[PathBuf]) -> Vec<(&'static str, PathBuf)> {
+    corpus_paths(paths)
+        .into_iter()
+        .map(|path| ("the corpus", path))
+        .collect()
+}
+
+/// The concatenated text of `corpus_paths(paths)` and a name for it.
+pub fn read_corpus(paths: &[PathBuf]) -> Result<(String, String)> {
+    let paths = corpus_paths(paths);
     let mut text = String::new();
     for path in &paths {
         text.push_str(

@@ -12,7 +12,7 @@ use glassbox_model::trace::block_on;
 use glassbox_model::{Checkpoint, Preset, Tokenizer, TrainConfig, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::source;
+use crate::{checks, source};
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -23,9 +23,9 @@ pub struct TrainArgs {
     #[arg(long, default_value = "tiny")]
     preset: String,
     /// Train until this many optimizer steps are done (a resumed run counts its earlier steps)
-    #[arg(long)]
+    #[arg(long, value_parser = checks::between(1, checks::MAX_STEPS))]
     steps: usize,
-    /// Checkpoint to write (also written at every evaluation)
+    /// Checkpoint to write (also written at every evaluation); never one of the inputs
     #[arg(long)]
     out: PathBuf,
     /// Continue from this checkpoint (weights, optimizer state and step)
@@ -34,20 +34,35 @@ pub struct TrainArgs {
     /// Loss curve CSV [default: OUT with the extension .csv]
     #[arg(long)]
     curve: Option<PathBuf>,
-    #[arg(long)]
+    /// Peak learning rate [default: 3e-3, or the resumed run's]
+    #[arg(long, value_parser = checks::learning_rate)]
     lr: Option<f64>,
-    #[arg(long)]
+    /// Sequences per batch [default: 32, or the resumed run's]
+    #[arg(long, value_parser = checks::between(1, checks::MAX_BATCH))]
     batch: Option<usize>,
-    #[arg(long)]
+    /// Steps of linear learning-rate warm-up [default: 100, or the resumed run's]
+    #[arg(long, value_parser = checks::at_least(0))]
     warmup: Option<usize>,
     #[arg(long)]
     seed: Option<u64>,
     /// Validation loss every N steps
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = checks::at_least(1))]
     eval_every: usize,
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
+    let curve_path = args
+        .curve
+        .clone()
+        .unwrap_or_else(|| args.out.with_extension("csv"));
+    let mut inputs = source::corpus_inputs(&args.corpus);
+    if let Some(resume) = &args.resume {
+        inputs.extend(source::model_inputs(resume, "the --resume checkpoint"));
+    }
+    checks::refuse_overwrite("--out", &args.out, &inputs)?;
+    inputs.push(("the --out checkpoint", args.out.clone()));
+    checks::refuse_overwrite("--curve", &curve_path, &inputs)?;
+
     let device = source::device();
     let (text, corpus_name) = source::read_corpus(&args.corpus)?;
     let (mut trainer, tokenizer, model_config) = match &args.resume {
@@ -89,10 +104,6 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     println!("training {} on {corpus_name}", model_config.summary());
 
-    let curve_path = args
-        .curve
-        .clone()
-        .unwrap_or_else(|| args.out.with_extension("csv"));
     let resuming = args.resume.is_some() && curve_path.exists();
     let mut curve = std::fs::OpenOptions::new()
         .create(true)

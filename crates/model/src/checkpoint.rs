@@ -403,9 +403,43 @@ impl Checkpoint {
         })
     }
 
+    /// Writes the file whole or not at all: into a temporary file in the same folder (so the
+    /// rename stays on one file system), synced to disk, then renamed over `path`. A crash, a full
+    /// disk or an error part-way leaves the previous file as it was; training rewrites its
+    /// checkpoint at every evaluation, and a torn write would lose the whole run.
     pub fn save(&self, path: &std::path::Path) -> Result<()> {
-        std::fs::write(path, self.to_bytes()?)
-            .map_err(|e| corrupt(format!("cannot write {}: {e}", path.display())))
+        use std::io::Write;
+        let cannot = |e: std::io::Error| corrupt(format!("cannot write {}: {e}", path.display()));
+        let bytes = self.to_bytes()?;
+        let name = path
+            .file_name()
+            .ok_or_else(|| corrupt(format!("cannot write {}: not a file name", path.display())))?;
+        let mut temporary = std::ffi::OsString::from(".");
+        temporary.push(name);
+        temporary.push(format!(".tmp-{}", std::process::id()));
+        let temporary = path.with_file_name(temporary);
+        let written = std::fs::File::create(&temporary).and_then(|mut file| {
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+            std::fs::rename(&temporary, path)
+        });
+        if let Err(e) = written {
+            // Nothing to remove when the file could not even be created.
+            let _ = std::fs::remove_file(&temporary);
+            return Err(cannot(e));
+        }
+        // The rename itself reaches the disk with the folder's entry; best effort, as not every
+        // platform can open a folder, and the checkpoint is already in place.
+        #[cfg(unix)]
+        if let Some(dir) = path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                dir
+            };
+            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(())
     }
 
     pub fn load(path: &std::path::Path) -> Result<Self> {
@@ -523,6 +557,57 @@ mod tests {
             err.contains("missing tensor `transformer.wpe.weight`"),
             "{err}"
         );
+    }
+
+    /// A fresh folder under the system's temporary one.
+    fn scratch_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("glassbox-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn entries(dir: &std::path::Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn save_replaces_the_file_and_leaves_no_temporary() {
+        let (_, checkpoint) = checkpoint();
+        let dir = scratch_dir("save");
+        let path = dir.join("model.safetensors");
+        std::fs::write(&path, b"an older checkpoint").unwrap();
+        checkpoint.save(&path).unwrap();
+        assert_eq!(entries(&dir), ["model.safetensors"]);
+        assert_eq!(Checkpoint::load(&path).unwrap(), checkpoint);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_failed_save_leaves_the_previous_file() {
+        let (_, checkpoint) = checkpoint();
+        let dir = scratch_dir("failed-save");
+        let err = checkpoint
+            .save(&dir.join("missing").join("model.safetensors"))
+            .unwrap_err();
+        assert!(err.to_string().contains("cannot write"), "{err}");
+        assert!(entries(&dir).is_empty());
+
+        // The temporary's name taken by a folder: the save fails before `path` is touched.
+        let path = dir.join("model.safetensors");
+        std::fs::write(&path, b"the previous checkpoint").unwrap();
+        let blocker = dir.join(format!(".model.safetensors.tmp-{}", std::process::id()));
+        std::fs::create_dir(&blocker).unwrap();
+        assert!(checkpoint.save(&path).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"the previous checkpoint");
+        std::fs::remove_dir(&blocker).unwrap();
+        assert_eq!(entries(&dir), ["model.safetensors"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     fn parameter_shapes(model: &Gpt) -> BTreeMap<String, Vec<usize>> {
