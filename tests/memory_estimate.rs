@@ -52,7 +52,10 @@ fn estimates_bound_the_real_allocations_of_a_small_model() {
 
     let tokens: Vec<u32> = (0..128).map(|i| (i * 7 % 84) as u32).collect();
     let forward = |model: &glassbox_model::Gpt| {
-        block_on(read_floats(model.forward(model.token_tensor(&[tokens.clone()])))).unwrap();
+        block_on(read_floats(
+            model.forward(model.token_tensor(&[tokens.clone()])),
+        ))
+        .unwrap();
     };
     // The backend's one-time state (thread pools, caches) comes with the first model: count from
     // the second. Burn creates parameters lazily, so a forward pass materialises them.
@@ -92,11 +95,7 @@ fn estimates_bound_the_real_allocations_of_a_small_model() {
     let corpus = Corpus::split(text_tokens, 128).unwrap();
     let (_, training) = peak_during(|| {
         let model = config.init(&device.clone().autodiff());
-        let mut trainer = Trainer::new(
-            model,
-            corpus,
-            TrainConfig::new(10).with_batch_size(8),
-        );
+        let mut trainer = Trainer::new(model, corpus, TrainConfig::new(10).with_batch_size(8));
         block_on(trainer.train_step()).unwrap();
         block_on(trainer.train_step()).unwrap();
     });

@@ -122,8 +122,8 @@ fn Tabs() -> impl IntoView {
 fn ResumeOffer() -> impl IntoView {
     let train = expect_context::<TrainState>();
     move || {
-        train.offer.get().map(|offer| {
-            view! {
+        train.offer.get().map(|offer| match offer.unreadable {
+            None => view! {
                 <div class="offer" role="status" data-testid="resume-offer">
                     <span>{format!(
                         "A training run on {} was saved at step {} of {}. Continue it?",
@@ -133,6 +133,15 @@ fn ResumeOffer() -> impl IntoView {
                     <button class="secondary" data-testid="resume-discard" on:click=move |_| train.discard_saved()>"Discard it"</button>
                 </div>
             }
+            .into_any(),
+            Some(why) => view! {
+                <div class="offer" role="status" data-testid="resume-offer" data-unreadable="true">
+                    <span>{format!("A saved training run cannot be continued: {why}. Download its checkpoint, or discard it.")}</span>
+                    <button data-testid="resume-download" on:click=move |_| train.download_unreadable()>"Download it"</button>
+                    <button class="secondary" data-testid="resume-discard" on:click=move |_| train.discard_saved()>"Discard it"</button>
+                </div>
+            }
+            .into_any(),
         })
     }
 }

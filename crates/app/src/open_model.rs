@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use glassbox_model::limits::{self, Budget};
-use glassbox_model::{GptConfig, Gpt, Tokenizer};
+use glassbox_model::{Gpt, GptConfig, Tokenizer};
 
 use crate::loader::LoadedCheckpoint;
 use crate::session::Session;

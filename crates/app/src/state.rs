@@ -17,8 +17,8 @@ use leptos::task::spawn_local;
 use crate::loader::{LoadedCheckpoint, fetch_shipped};
 use crate::open_model::{OpenModel, RESIDENT_COPIES, check_fits};
 use crate::opener::Picked;
-use crate::session::{Session, Snapshot};
 pub use crate::page::{View, now_ms, yield_to_browser};
+use crate::session::{Session, Snapshot};
 use crate::train_form::TrainForm;
 use crate::url_state::{self, UrlState};
 use glassbox_browser::backend::{Backend, webgpu_exposed};
@@ -177,7 +177,8 @@ impl AppState {
 
     /// The model the page steps (a cheap handle: tensors are shared).
     pub fn model(&self) -> Option<Gpt> {
-        self.open.with_value(|o| o.as_ref().map(|o| o.model.clone()))
+        self.open
+            .with_value(|o| o.as_ref().map(|o| o.model.clone()))
     }
 
     /// The open model's id (0 before any).
@@ -187,8 +188,10 @@ impl AppState {
 
     /// The open model's checkpoint and summary, to open it again elsewhere.
     fn open_checkpoint(&self) -> Option<(Rc<LoadedCheckpoint>, String)> {
-        self.open
-            .with_value(|o| o.as_ref().map(|o| (o.checkpoint.clone(), o.summary.clone())))
+        self.open.with_value(|o| {
+            o.as_ref()
+                .map(|o| (o.checkpoint.clone(), o.summary.clone()))
+        })
     }
 
     fn with_session<T>(&self, f: impl FnOnce(&Session) -> T) -> Option<T> {
@@ -281,17 +284,15 @@ impl AppState {
                     self.retraced.set(Some((key, Arc::new(matrix))))
                 }
                 Ok(_) => {}
-                Err(e) => self.error.set(Some(format!(
-                    "cannot recompute that step's attention: {e}"
-                ))),
+                Err(e) => self
+                    .error
+                    .set(Some(format!("cannot recompute that step's attention: {e}"))),
             }
         });
     }
 
     fn publish(&self) {
-        let snapshot = self
-            .with_session(Session::snapshot)
-            .unwrap_or_default();
+        let snapshot = self.with_session(Session::snapshot).unwrap_or_default();
         self.snapshot.set(snapshot);
         self.revision.update(|r| *r += 1);
     }
@@ -351,7 +352,13 @@ impl AppState {
         let window = self
             .with_session(Session::next_window)
             .ok_or("the model is not loaded yet")?;
-        limits::check_step(&settings, &config, window, RESIDENT_COPIES, Budget::BROWSER_TAB)?;
+        limits::check_step(
+            &settings,
+            &config,
+            window,
+            RESIDENT_COPIES,
+            Budget::BROWSER_TAB,
+        )?;
         let mut session = self
             .open
             .try_update_value(|o| o.as_mut().and_then(|o| o.session.take()))
@@ -438,7 +445,10 @@ impl AppState {
             };
             let summary = checkpoint.summary();
             let first = url_backend.unwrap_or(Backend::Cpu);
-            if let Err(msg) = self.activate(checkpoint.clone(), summary.clone(), first).await {
+            if let Err(msg) = self
+                .activate(checkpoint.clone(), summary.clone(), first)
+                .await
+            {
                 if first == Backend::Cpu {
                     return self.status.set(Status::Error(msg));
                 }
@@ -469,7 +479,9 @@ impl AppState {
                 self.busy.set(true);
                 self.adopt_loaded(checkpoint, origin);
             }
-            Err(msg) => self.error.set(Some(format!("cannot use that model: {msg}"))),
+            Err(msg) => self
+                .error
+                .set(Some(format!("cannot use that model: {msg}"))),
         }
     }
 

@@ -10,8 +10,14 @@ const DATABASE: &str = "glassbox";
 const STORE: &str = "runs";
 const KEY: &str = "current";
 
+/// The layout of a saved run. A record of another version (or none: saved before versions) is
+/// offered for download or discard, never read as a run.
+pub const SCHEMA_VERSION: u32 = 2;
+
 /// A run as saved: enough to resume it exactly.
 pub struct SavedRun {
+    /// The tab that saves it (another tab's run is not overwritten without asking).
+    pub owner: String,
     /// `RunRecord` as JSON (truncated to the checkpoint's step).
     pub record_json: String,
     /// The training text, unless it is the built-in corpus.
@@ -41,6 +47,8 @@ pub async fn save(run: &SavedRun) -> Result<(), String> {
         .as_deref()
         .map_or(JsValue::NULL, JsValue::from_str);
     for (key, value) in [
+        ("version", JsValue::from(SCHEMA_VERSION)),
+        ("owner", JsValue::from_str(&run.owner)),
         ("record", JsValue::from_str(&run.record_json)),
         ("corpus", corpus),
         (
@@ -70,22 +78,55 @@ async fn get(key: &str) -> Result<Option<JsValue>, String> {
     Ok(value)
 }
 
-pub async fn load() -> Result<Option<SavedRun>, String> {
+/// What storage holds under the run's key.
+pub enum Stored {
+    Run(SavedRun),
+    /// A record this version cannot read (another version, or broken), with its checkpoint when
+    /// one can be found, to download.
+    Unreadable {
+        why: String,
+        checkpoint: Option<Vec<u8>>,
+    },
+}
+
+pub async fn load() -> Result<Option<Stored>, String> {
     let Some(value) = get(KEY).await? else {
         return Ok(None);
     };
     let field = |key: &str| Reflect::get(&value, &key.into()).unwrap_or(JsValue::UNDEFINED);
-    let record_json = field("record")
-        .as_string()
-        .ok_or("the saved run has no record")?;
     let checkpoint = field("checkpoint")
         .dyn_into::<Uint8Array>()
-        .map_err(|_| "the saved run has no checkpoint")?
-        .to_vec();
-    Ok(Some(SavedRun {
+        .ok()
+        .map(|c| c.to_vec());
+    let unreadable = |why: String| Stored::Unreadable {
+        why,
+        checkpoint: checkpoint.clone(),
+    };
+    let version = field("version").as_f64();
+    if version != Some(SCHEMA_VERSION as f64) {
+        return Ok(Some(unreadable(match version {
+            Some(v) => format!("it was saved by another version of Glassbox (format {v})"),
+            None => "it was saved by an older version of Glassbox".into(),
+        })));
+    }
+    let (Some(record_json), Some(bytes)) = (field("record").as_string(), checkpoint.clone()) else {
+        return Ok(Some(unreadable("it is incomplete".into())));
+    };
+    Ok(Some(Stored::Run(SavedRun {
+        owner: field("owner").as_string().unwrap_or_default(),
         record_json,
         corpus: field("corpus").as_string(),
-        checkpoint,
+        checkpoint: bytes,
+    })))
+}
+
+/// The tab that saved the stored run, if one is stored.
+pub async fn owner() -> Result<Option<String>, String> {
+    Ok(get(KEY).await?.map(|v| {
+        Reflect::get(&v, &"owner".into())
+            .ok()
+            .and_then(|o| o.as_string())
+            .unwrap_or_default()
     }))
 }
 

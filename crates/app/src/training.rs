@@ -10,11 +10,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::loader::{self, SHIPPED_MODEL};
-pub use crate::train_form::{CorpusChoice, SHAKESPEARE_NAME, StartFrom, TrainForm};
 use crate::state::{AppState, View};
-use crate::store::{self, SavedRun};
+use crate::store::{self, SavedRun, Stored};
+pub use crate::train_form::{CorpusChoice, SHAKESPEARE_NAME, StartFrom, TrainForm};
 use crate::worker_link::{WorkerLink, WorkerOwner};
-
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -52,6 +51,9 @@ pub struct ResumeOffer {
     pub step: usize,
     pub total_steps: usize,
     pub corpus: String,
+    /// Why the stored record cannot be resumed (another version, broken): offered for download
+    /// or discard instead.
+    pub unreadable: Option<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -73,6 +75,19 @@ pub struct TrainState {
     link: WorkerLink,
     uploaded: StoredValue<Option<Vec<u8>>, LocalStorage>,
     saved: StoredValue<Option<SavedRun>, LocalStorage>,
+    /// The checkpoint of a stored record that cannot be resumed, to download.
+    unreadable_checkpoint: StoredValue<Option<Vec<u8>>, LocalStorage>,
+    /// This tab, as the owner of the run it saves.
+    tab: StoredValue<String>,
+    /// Another tab's (or visit's) run this tab replaced or continued with the user's consent.
+    adopted: StoredValue<Option<String>>,
+    /// The text the running run trains on (`None`: the built-in corpus), saved with it: the
+    /// corpus box may be edited meanwhile.
+    run_corpus: StoredValue<Option<String>, LocalStorage>,
+    /// The worker died: the run lives on only in its last save.
+    pub worker_died: RwSignal<bool>,
+    /// Start waits for the user: storage holds a run this tab did not save.
+    pub confirm_replace: RwSignal<Option<String>>,
 }
 
 impl WorkerOwner for TrainState {
@@ -82,15 +97,26 @@ impl WorkerOwner for TrainState {
 
     fn on_failure(self, message: String) {
         let crashed = message.starts_with("the training worker stopped");
-        self.fail(message);
-        if crashed {
-            self.phase
-                .set(if self.record.with_untracked(Option::is_some) {
-                    Phase::Stopped
-                } else {
-                    Phase::Idle
-                });
+        if !crashed {
+            return self.fail(message);
         }
+        // The next command starts a fresh worker.
+        self.stop_worker();
+        self.worker_died.set(true);
+        self.fail(match self.saved_step.get_untracked() {
+            Some(step) => format!(
+                "{message}. The run's last save (step {step}) is kept: press Resume to continue from it, or Download it."
+            ),
+            None => format!("{message}. The run had not been saved yet: press Start to begin again."),
+        });
+        self.phase
+            .set(if self.saved_step.get_untracked().is_some() {
+                Phase::Paused
+            } else if self.record.with_untracked(Option::is_some) {
+                Phase::Stopped
+            } else {
+                Phase::Idle
+            });
     }
 }
 
@@ -111,6 +137,15 @@ impl TrainState {
             link: WorkerLink::new(),
             uploaded: StoredValue::new_local(None),
             saved: StoredValue::new_local(None),
+            unreadable_checkpoint: StoredValue::new_local(None),
+            tab: StoredValue::new(format!(
+                "{:016x}",
+                (js_sys::Math::random() * 2f64.powi(53)) as u64
+            )),
+            adopted: StoredValue::new(None),
+            run_corpus: StoredValue::new_local(None),
+            worker_died: RwSignal::new(false),
+            confirm_replace: RwSignal::new(None),
         }
     }
 
@@ -206,12 +241,21 @@ impl TrainState {
             Ok(json) => json,
             Err(e) => return self.fail(e.to_string()),
         };
-        let corpus = match self.corpus.get_untracked() {
-            CorpusChoice::Shakespeare => None,
-            CorpusChoice::Custom { text, .. } => Some(text),
-        };
+        let corpus = self.run_corpus.get_value();
+        let owner = self.tab.get_value();
         spawn_local(async move {
+            // A run another tab saved since is not overwritten.
+            if let Ok(Some(stored)) = store::owner().await
+                && stored != owner
+                && Some(&stored) != self.adopted.get_value().as_ref()
+            {
+                return self.fail(
+                    "another tab has saved its own training run since: this run goes on, but it is no longer saved here (Download it to keep it)",
+                );
+            }
+            let previous = self.saved_step.get_untracked();
             match store::save(&SavedRun {
+                owner,
                 record_json,
                 corpus,
                 checkpoint,
@@ -219,7 +263,12 @@ impl TrainState {
             .await
             {
                 Ok(()) => self.saved_step.set(Some(step)),
-                Err(e) => self.fail(format!("the run could not be saved: {e}")),
+                Err(e) => self.fail(format!(
+                    "the run could not be saved at step {step} ({e}); training goes on{}",
+                    previous.map_or(String::new(), |p| format!(
+                        ", and the save of step {p} is kept"
+                    ))
+                )),
             }
         });
     }
@@ -231,12 +280,41 @@ impl TrainState {
         }
     }
 
+    /// Starts a new run, after asking when storage holds a run this tab did not save.
     pub fn start(self) {
         let form = self.form.get_untracked();
         if let Err(message) = form.validate() {
             return self.fail(message);
         }
+        spawn_local(async move {
+            match store::owner().await {
+                Ok(Some(stored))
+                    if stored != self.tab.get_value()
+                        && Some(&stored) != self.adopted.get_value().as_ref() =>
+                {
+                    self.confirm_replace.set(Some(stored));
+                }
+                _ => self.start_now(form),
+            }
+        });
+    }
+
+    /// The user's answer to "replace the saved run?".
+    pub fn answer_replace(self, replace: bool) {
+        let Some(stored) = self.confirm_replace.get_untracked() else {
+            return;
+        };
+        self.confirm_replace.set(None);
+        if replace {
+            self.adopted.set_value(Some(stored));
+            self.offer.set(None);
+            self.start_now(self.form.get_untracked());
+        }
+    }
+
+    fn start_now(self, form: TrainForm) {
         self.app.error.set(None);
+        self.worker_died.set(false);
         self.stop_worker();
         self.phase.set(Phase::Starting);
         self.record.set(None);
@@ -256,7 +334,12 @@ impl TrainState {
             };
             match prepared.await {
                 Ok((corpus, base)) => {
-                    let settings = form.settings(&self.corpus.get_untracked());
+                    let choice = self.corpus.get_untracked();
+                    self.run_corpus.set_value(match &choice {
+                        CorpusChoice::Shakespeare => None,
+                        CorpusChoice::Custom { text, .. } => Some(text.clone()),
+                    });
+                    let settings = form.settings(&choice);
                     self.send(
                         &Command::Start {
                             settings,
@@ -280,8 +363,25 @@ impl TrainState {
 
     pub fn resume(self) {
         self.app.error.set(None);
+        if self.worker_died.get_untracked() {
+            return self.from_storage(move |saved| {
+                self.saved.set_value(Some(saved));
+                self.resume_saved();
+            });
+        }
         self.phase.set(Phase::Running);
         self.send(&Command::Continue, None);
+    }
+
+    /// Runs `then` with the run in storage (what is left of a run whose worker died).
+    fn from_storage(self, then: impl FnOnce(SavedRun) + 'static) {
+        spawn_local(async move {
+            match store::load().await {
+                Ok(Some(Stored::Run(saved))) => then(saved),
+                Ok(_) => self.fail("no saved run to continue from: press Start"),
+                Err(e) => self.fail(e),
+            }
+        });
     }
 
     pub fn stop(self) {
@@ -331,10 +431,21 @@ impl TrainState {
     }
 
     pub fn download(self) {
+        if self.worker_died.get_untracked() {
+            return self.from_storage(|saved| {
+                crate::download::save_bytes(&saved.checkpoint, "glassbox-trained-saved.safetensors")
+            });
+        }
         self.send(&Command::Export(ExportPurpose::Download), None);
     }
 
     pub fn use_in_visualizer(self) {
+        if self.worker_died.get_untracked() {
+            return self.from_storage(move |saved| {
+                self.app
+                    .adopt(saved.checkpoint, "the saved training run".into())
+            });
+        }
         self.send(&Command::Export(ExportPurpose::Visualize), None);
     }
 
@@ -354,7 +465,10 @@ impl TrainState {
     pub fn look_for_saved_run(self) {
         spawn_local(async move {
             let saved = match store::load().await {
-                Ok(Some(saved)) => saved,
+                Ok(Some(Stored::Run(saved))) => saved,
+                Ok(Some(Stored::Unreadable { why, checkpoint })) => {
+                    return self.offer_unreadable(why, checkpoint);
+                }
                 Ok(None) => return,
                 Err(e) => return self.fail(e),
             };
@@ -364,14 +478,35 @@ impl TrainState {
                         step: record.step(),
                         total_steps: record.settings.train.total_steps,
                         corpus: record.settings.corpus_name.clone(),
+                        unreadable: None,
                     }));
                     self.saved.set_value(Some(saved));
                 }
-                Err(e) => self.fail(format!(
-                    "the saved training run is unreadable ({e}); it was left alone"
-                )),
+                Err(e) => self.offer_unreadable(
+                    format!("its record is unreadable ({e})"),
+                    Some(saved.checkpoint),
+                ),
             }
         });
+    }
+
+    /// Offers a stored record that cannot be resumed for download or discard.
+    fn offer_unreadable(self, why: String, checkpoint: Option<Vec<u8>>) {
+        self.unreadable_checkpoint.set_value(checkpoint);
+        self.offer.set(Some(ResumeOffer {
+            step: 0,
+            total_steps: 0,
+            corpus: String::new(),
+            unreadable: Some(why),
+        }));
+    }
+
+    /// Downloads the checkpoint of a stored record that cannot be resumed.
+    pub fn download_unreadable(self) {
+        match self.unreadable_checkpoint.get_value() {
+            Some(bytes) => crate::download::save_bytes(&bytes, "glassbox-saved-run.safetensors"),
+            None => self.fail("the saved record holds no checkpoint to download"),
+        }
     }
 
     /// Continues the run from storage: its curve up to the save, then training again.
@@ -385,6 +520,10 @@ impl TrainState {
             Ok(r) => r,
             Err(e) => return self.fail(e.to_string()),
         };
+        // Continuing a run makes it this tab's: its saves may replace the stored one.
+        self.adopted.set_value(Some(saved.owner.clone()));
+        self.run_corpus.set_value(saved.corpus.clone());
+        self.worker_died.set(false);
         self.stop_worker();
         self.phase.set(Phase::Starting);
         self.corpus.set(match &saved.corpus {
@@ -435,6 +574,7 @@ impl TrainState {
     pub fn discard_saved(self) {
         self.offer.set(None);
         self.saved.set_value(None);
+        self.unreadable_checkpoint.set_value(None);
         spawn_local(async move {
             if let Err(e) = store::clear().await {
                 self.fail(e);

@@ -394,7 +394,8 @@ async fn read_trace(
     tensors: Option<crate::model::TraceTensors>,
     row: usize,
 ) -> Result<AttentionRows> {
-    let tensors = tensors.ok_or_else(|| GlassboxError::Readback("the pass was not traced".into()))?;
+    let tensors =
+        tensors.ok_or_else(|| GlassboxError::Readback("the pass was not traced".into()))?;
     AttentionRows::read(tensors, row).await
 }
 
@@ -470,10 +471,7 @@ mod tests {
         run(&mut uncached, 8);
         assert_eq!(cached.tokens(), uncached.tokens());
         for i in 0..8 {
-            let (a, b) = (
-                cached.attention(i).unwrap(),
-                uncached.attention(i).unwrap(),
-            );
+            let (a, b) = (cached.attention(i).unwrap(), uncached.attention(i).unwrap());
             assert_eq!(a.size, i + 2);
             let diff = a
                 .data
@@ -619,7 +617,11 @@ mod tests {
             }
             block_on(generator.step()).unwrap();
             seen.push(generator.attention(i).expect("the latest step's attention"));
-            let traced = generator.steps().iter().filter(|s| s.trace.is_some()).count();
+            let traced = generator
+                .steps()
+                .iter()
+                .filter(|s| s.trace.is_some())
+                .count();
             assert!(traced <= KEPT_TRACES + 12, "step {i}: {traced} traces kept");
         }
         assert!(generator.attention(0).is_none(), "old rows are dropped");
@@ -628,14 +630,20 @@ mod tests {
                 Some(kept) => kept,
                 None => block_on(generator.retrace(i).unwrap().run()).unwrap(),
             };
-            assert_eq!((again.n_layer, again.size), (expected.n_layer, expected.size));
+            assert_eq!(
+                (again.n_layer, again.size),
+                (expected.n_layer, expected.size)
+            );
             let diff = again
                 .data
                 .iter()
                 .zip(&expected.data)
                 .map(|(x, y)| (x - y).abs())
                 .fold(0.0, f32::max);
-            assert!(diff <= 1e-5, "step {i}: recomputed attention differs by {diff}");
+            assert!(
+                diff <= 1e-5,
+                "step {i}: recomputed attention differs by {diff}"
+            );
         }
         // Back still restores exactly, and the step shown after it has its attention.
         let logits = generator.steps()[38].logits.clone();

@@ -282,11 +282,41 @@ mod tests {
         let ok = GptConfig::new(84, 128, 4, 4, 128);
         assert!(check_architecture(&ok).is_ok());
         for (config, field) in [
-            (GptConfig { n_layer: 100_000_000, ..ok.clone() }, "n_layer"),
-            (GptConfig { n_head: MAX_HEADS + 1, ..ok.clone() }, "n_head"),
-            (GptConfig { d_model: MAX_WIDTH + 4, ..ok.clone() }, "d_model"),
-            (GptConfig { context_length: 1 << 30, ..ok.clone() }, "context_length"),
-            (GptConfig { vocab_size: usize::MAX, ..ok.clone() }, "vocab_size"),
+            (
+                GptConfig {
+                    n_layer: 100_000_000,
+                    ..ok.clone()
+                },
+                "n_layer",
+            ),
+            (
+                GptConfig {
+                    n_head: MAX_HEADS + 1,
+                    ..ok.clone()
+                },
+                "n_head",
+            ),
+            (
+                GptConfig {
+                    d_model: MAX_WIDTH + 4,
+                    ..ok.clone()
+                },
+                "d_model",
+            ),
+            (
+                GptConfig {
+                    context_length: 1 << 30,
+                    ..ok.clone()
+                },
+                "context_length",
+            ),
+            (
+                GptConfig {
+                    vocab_size: usize::MAX,
+                    ..ok.clone()
+                },
+                "vocab_size",
+            ),
             (ok.clone().with_mlp_ratio(1000), "mlp_ratio"),
         ] {
             let err = check_architecture(&config).unwrap_err();
@@ -301,7 +331,10 @@ mod tests {
     fn a_huge_training_request_says_what_it_needs_and_what_fits() {
         let config = GptConfig::new(84, 128, 1_000_000, 8, 8192);
         let err = check_training(&config, 32, Budget::BROWSER_TAB).unwrap_err();
-        assert!(err.contains("1,000,000-layer model of width 8,192"), "{err}");
+        assert!(
+            err.contains("1,000,000-layer model of width 8,192"),
+            "{err}"
+        );
         assert!(err.contains("a browser tab"), "{err}");
         assert!(err.contains("not even one layer"), "{err}");
         let wide = GptConfig::new(84, 128, 200, 8, 1024);
@@ -314,13 +347,25 @@ mod tests {
             .unwrap_or_else(|| panic!("{err}"));
         assert!(fit >= 1 && fit < 200, "{err}");
         // The number said to fit does fit, and one more does not.
-        let fits = GptConfig { n_layer: fit, ..wide.clone() };
+        let fits = GptConfig {
+            n_layer: fit,
+            ..wide.clone()
+        };
         assert!(check_training(&fits, 32, Budget::BROWSER_TAB).is_ok());
-        let over = GptConfig { n_layer: fit + 1, ..wide };
+        let over = GptConfig {
+            n_layer: fit + 1,
+            ..wide
+        };
         assert!(check_training(&over, 32, Budget::BROWSER_TAB).is_err());
-        assert!(check_training(&GptConfig::new(84, 128, 4, 4, 128), 32, Budget::BROWSER_TAB).is_ok());
-        let err = check_training(&GptConfig::new(84, 128, 4, 4, 128), 5000, Budget::BROWSER_TAB)
-            .unwrap_err();
+        assert!(
+            check_training(&GptConfig::new(84, 128, 4, 4, 128), 32, Budget::BROWSER_TAB).is_ok()
+        );
+        let err = check_training(
+            &GptConfig::new(84, 128, 4, 4, 128),
+            5000,
+            Budget::BROWSER_TAB,
+        )
+        .unwrap_err();
         assert!(err.starts_with("batch is 5,000"), "{err}");
     }
 
@@ -359,7 +404,10 @@ mod tests {
         );
         let huge = GptConfig::new(50257, 32768, 24, 16, 1024);
         let err = check_step(&greedy, &huge, 32768, 2.0, tab).unwrap_err();
-        assert!(err.contains("32,768 tokens") && err.contains("Reset"), "{err}");
+        assert!(
+            err.contains("32,768 tokens") && err.contains("Reset"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -385,7 +385,9 @@ mod tests {
     /// No temperature, top-p or top-k a user can ask for puts a non-finite number on screen.
     #[test]
     fn every_setting_gives_finite_probabilities_and_tiny_temperatures_are_greedy() {
-        let logits: Vec<f32> = (0..300).map(|i| ((i * 37) % 300) as f32 * 0.05 - 7.0).collect();
+        let logits: Vec<f32> = (0..300)
+            .map(|i| ((i * 37) % 300) as f32 * 0.05 - 7.0)
+            .collect();
         let best = argmax(&logits);
         let temperatures = [
             1e-45, 1e-40, 1e-30, 1e-10, 1e-3, 0.0, 0.5, 1.0, 2.0, 1e3, 1e6, 3.4e38,
@@ -437,7 +439,10 @@ mod tests {
                 };
                 let d = Distribution::new(&logits, &settings);
                 for probs in [&d.raw_probs, &d.tempered_probs, &d.probs] {
-                    assert!(probs.iter().all(|p| p.is_finite()), "{logits:?} T={temperature}: {probs:?}");
+                    assert!(
+                        probs.iter().all(|p| p.is_finite()),
+                        "{logits:?} T={temperature}: {probs:?}"
+                    );
                 }
             }
         }

@@ -329,6 +329,13 @@ fn RunControls() -> impl IntoView {
                     disabled=move || phase() == Phase::Idle
                     title="Throw the run away (also from browser storage).">"Reset"</button>
             </div>
+            <Show when=move || train.confirm_replace.with(Option::is_some)>
+                <div class="offer" role="alertdialog" data-testid="start-confirm">
+                    <span>"Browser storage holds a training run this tab did not save (an earlier visit's, or another tab's). Starting replaces it."</span>
+                    <button data-testid="start-confirm-replace" on:click=move |_| train.answer_replace(true)>"Replace it"</button>
+                    <button class="secondary" data-testid="start-confirm-keep" on:click=move |_| train.answer_replace(false)>"Keep it"</button>
+                </div>
+            </Show>
             <div class="buttons">
                 <button class="secondary" data-testid="train-use" on:click=move |_| train.use_in_visualizer()
                     disabled=move || !phase().has_run()
