@@ -86,6 +86,8 @@ pub struct TrainState {
     run_corpus: StoredValue<Option<String>, LocalStorage>,
     /// The worker died: the run lives on only in its last save.
     pub worker_died: RwSignal<bool>,
+    /// Who saved the run in storage, as this page last saw it (at load, and at each save).
+    stored_owner: StoredValue<Option<String>>,
     /// Start waits for the user: storage holds a run this tab did not save.
     pub confirm_replace: RwSignal<Option<String>>,
 }
@@ -146,6 +148,7 @@ impl TrainState {
             run_corpus: StoredValue::new_local(None),
             worker_died: RwSignal::new(false),
             confirm_replace: RwSignal::new(None),
+            stored_owner: StoredValue::new(None),
         }
     }
 
@@ -262,7 +265,10 @@ impl TrainState {
             })
             .await
             {
-                Ok(()) => self.saved_step.set(Some(step)),
+                Ok(()) => {
+                    self.stored_owner.set_value(Some(self.tab.get_value()));
+                    self.saved_step.set(Some(step));
+                }
                 Err(e) => self.fail(format!(
                     "the run could not be saved at step {step} ({e}); training goes on{}",
                     previous.map_or(String::new(), |p| format!(
@@ -286,17 +292,15 @@ impl TrainState {
         if let Err(message) = form.validate() {
             return self.fail(message);
         }
-        spawn_local(async move {
-            match store::owner().await {
-                Ok(Some(stored))
-                    if stored != self.tab.get_value()
-                        && Some(&stored) != self.adopted.get_value().as_ref() =>
-                {
-                    self.confirm_replace.set(Some(stored));
-                }
-                _ => self.start_now(form),
+        match self.stored_owner.get_value() {
+            Some(stored)
+                if stored != self.tab.get_value()
+                    && Some(&stored) != self.adopted.get_value().as_ref() =>
+            {
+                self.confirm_replace.set(Some(stored));
             }
-        });
+            _ => self.start_now(form),
+        }
     }
 
     /// The user's answer to "replace the saved run?".
@@ -402,6 +406,7 @@ impl TrainState {
         self.saved_step.set(None);
         self.scrub.set(None);
         self.app.error.set(None);
+        self.stored_owner.set_value(None);
         spawn_local(async move {
             if let Err(e) = store::clear().await {
                 self.fail(e);
@@ -465,8 +470,13 @@ impl TrainState {
     pub fn look_for_saved_run(self) {
         spawn_local(async move {
             let saved = match store::load().await {
-                Ok(Some(Stored::Run(saved))) => saved,
+                Ok(Some(Stored::Run(saved))) => {
+                    self.stored_owner.set_value(Some(saved.owner.clone()));
+                    saved
+                }
                 Ok(Some(Stored::Unreadable { why, checkpoint })) => {
+                    // Not this tab's: Start asks before replacing it.
+                    self.stored_owner.set_value(Some(String::new()));
                     return self.offer_unreadable(why, checkpoint);
                 }
                 Ok(None) => return,
@@ -575,6 +585,7 @@ impl TrainState {
         self.offer.set(None);
         self.saved.set_value(None);
         self.unreadable_checkpoint.set_value(None);
+        self.stored_owner.set_value(None);
         spawn_local(async move {
             if let Err(e) = store::clear().await {
                 self.fail(e);

@@ -144,6 +144,7 @@ static BYTE_CHARS: LazyLock<[char; 256]> = LazyLock::new(|| {
             char::from(b)
         } else {
             shifted += 1;
+            // At most 256 shifted bytes from 0x100: always a valid char.
             char::from_u32(shifted - 1).expect("below U+0200")
         }
     })
@@ -184,6 +185,7 @@ fn pieces_by_id(vocab: &BTreeMap<String, u32>) -> Result<Vec<String>> {
     }
     Ok(pieces
         .into_iter()
+        // n distinct ids, each below n (checked above), fill all n slots.
         .map(|p| p.expect("ids are dense"))
         .collect())
 }

@@ -289,6 +289,7 @@ impl Generator {
         let trace = read_trace(out.trace, parent).await?;
         let context_tokens: Vec<u32> = self.prompt.iter().chain(parent_tokens).copied().collect();
         let window_start = context_tokens.len().saturating_sub(context);
+        // `advance` appended one token to every beam: never empty.
         let chosen = *best.tokens.last().expect("one token per step");
         self.tokens = context_tokens.iter().copied().chain([chosen]).collect();
         Ok(StepRecord {

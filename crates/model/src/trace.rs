@@ -66,6 +66,7 @@ impl Trace {
             .register(Tensor::cat(pre, 0))
             .register(Tensor::cat(post, 0));
         let mut vecs = read_all(transaction).await?.into_iter().map(floats);
+        // Exactly five tensors were registered above: not data-dependent.
         let mut next = || vecs.next().expect("five tensors registered");
         Ok(Trace {
             n_layer,
