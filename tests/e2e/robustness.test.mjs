@@ -3,11 +3,11 @@
 // cleanly, Play runs at full context with flat memory, and odd click sequences break nothing.
 // After every scenario: no page error, no panic banner ever shown, the page answers within a
 // second, and (where it applies) the model still steps. One browser; a fresh page per test.
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import {
   screenshot, step, stepCount, candidates, thumbnailsDrawn, repoRoot, browserPerFile,
 } from './harness.mjs';
@@ -114,6 +114,7 @@ async function assertHealthy({ page, errors, consoleErrors }, { steps = true } =
   await step(page);
   assert.deepEqual(errors, [], `no page error while stepping${context()}`);
   assert.equal(await page.getByTestId('panic-banner').count(), 0, `no panic banner after stepping${context()}`);
+  if (consoleErrors.length) console.log(`# console errors (not failures): ${consoleErrors.join(' | ')}`);
 }
 
 /** A safetensors file with no tensors, only the `__metadata__` entry (8-byte little-endian header
@@ -248,6 +249,7 @@ test('a checkpoint whose metadata claims 100,000,000 layers is refused and the o
   assert.notEqual(claimed, original);
   assert.match(claimed, /"n_layer":100000000,/);
   const path = await tempFile('enormous.safetensors', safetensors({ glassbox: claimed }));
+  after(() => rm(dirname(path), { recursive: true, force: true }));
   await withPage('', async (opened) => {
     const { page } = opened;
     await step(page);
@@ -273,6 +275,7 @@ test('a file that is not safetensors at all is refused and the open model stays'
     bytes[i] = x & 0xff;
   }
   const path = await tempFile('x.safetensors', bytes);
+  after(() => rm(dirname(path), { recursive: true, force: true }));
   await withPage('', async (opened) => {
     const { page } = opened;
     const before = await status(page).textContent();
@@ -305,13 +308,13 @@ test('Play at full context: memory stays flat over the steps, the page answers, 
     let at100;
     let slowest = 0;
     let count = 0;
-    const series = []; // (steps, MB) about every 250 steps: linear growth would show here
+    const series = []; // (steps, MB, s) about every 250 steps: growth with the step count shows here
     while (count < TARGET && Date.now() < deadline) {
       await page.waitForTimeout(2000);
       slowest = Math.max(slowest, await answersWithin(page, 1000));
       count = await stepCount(page);
       assert.ok(await isPlaying(page) || count >= TARGET, `Play stopped by itself at step ${count}: ${await page.getByTestId('error-banner').count() ? await bannerText(page) : 'no message'}`);
-      if (count >= 250 * (series.length + 1)) series.push(`${count}: ${(await wasmMemory(page) / 2 ** 20).toFixed(1)} MB`);
+      if (count >= 250 * (series.length + 1)) series.push(`${count}: ${(await wasmMemory(page) / 2 ** 20).toFixed(1)} MB at ${((Date.now() - started) / 1000).toFixed(0)} s`);
       if (!at100 && count >= 100) {
         at100 = { steps: count, bytes: await wasmMemory(page), ms: Date.now() - started };
         const projected = (at100.ms / at100.steps) * TARGET;
