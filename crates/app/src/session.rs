@@ -123,7 +123,7 @@ fn step_view(s: &StepRecord, tokenizer: &Tokenizer, heads_off: usize) -> StepVie
         settings: s.settings.clone(),
         chosen: s.chosen,
         window_start: s.window_start,
-        context_len: s.context.len(),
+        context_len: s.context_len,
         window_labels: s.window().iter().map(label).collect(),
         beams: s.beams.as_ref().map(|search| {
             let live = search.live.iter().map(|b| BeamRow {

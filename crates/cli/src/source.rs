@@ -23,6 +23,20 @@ pub fn device() -> Device {
     Device::flex()
 }
 
+/// The memory a run may use here: what the kernel says is available (8 GiB where it cannot say).
+pub fn machine_budget() -> glassbox_model::Budget {
+    let available_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("MemAvailable:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        });
+    glassbox_model::Budget::machine(
+        available_kib.map_or(8.0 * 1024.0 * 1024.0 * 1024.0, |k| k * 1024.0),
+    )
+}
+
 /// A Glassbox checkpoint file, or a Hugging Face GPT-2 folder.
 pub fn load_checkpoint(path: &Path) -> Result<Checkpoint> {
     if !path.exists() {

@@ -95,6 +95,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
             (Trainer::new(model, corpus, config), tokenizer, model_config)
         }
     };
+    glassbox_model::limits::check_training(
+        &model_config,
+        trainer.config.batch_size,
+        source::machine_budget(),
+    )
+    .map_err(anyhow::Error::msg)?;
     if trainer.step() >= args.steps {
         bail!(
             "the checkpoint is already at step {} (asked for {})",

@@ -21,10 +21,13 @@ pub const KEPT_TRACES: usize = 8;
 pub struct StepRecord {
     /// 0 for the first generated token.
     pub index: usize,
-    /// The sequence the model read (prompt + earlier choices), before this step's token.
-    pub context: Vec<u32>,
-    /// Index in `context` of the first token inside the model's window.
+    /// Tokens of the sequence before this step's token (prompt + earlier choices).
+    pub context_len: usize,
+    /// Index in that sequence of the first token inside the model's window.
     pub window_start: usize,
+    /// The tokens the model read: the sequence from `window_start` on. Only the window is kept,
+    /// not the whole sequence: a long Play would otherwise keep a copy per step.
+    pub window: Vec<u32>,
     /// Next-token logits the choice was made from (shared with whatever shows them).
     pub logits: Arc<[f32]>,
     pub settings: DecodeSettings,
@@ -46,7 +49,7 @@ impl StepRecord {
     }
 
     pub fn window(&self) -> &[u32] {
-        &self.context[self.window_start..]
+        &self.window
     }
 }
 
@@ -179,7 +182,15 @@ impl Generator {
         let Some(last) = self.steps.pop() else {
             return false;
         };
-        self.tokens = last.context;
+        match &last.beams {
+            // The sequence before a beam step is the prompt and the parent of the beam shown.
+            Some(search) => {
+                let best = search.best().tokens;
+                self.tokens = self.prompt.clone();
+                self.tokens.extend_from_slice(&best[..best.len() - 1]);
+            }
+            None => self.tokens.truncate(last.context_len),
+        }
         self.cache = KvCache::default();
         true
     }
@@ -224,12 +235,14 @@ impl Generator {
                 .sample_with(step_uniform(self.settings.seed, index)),
             _ => argmax(&logits),
         } as u32;
-        let context = self.tokens.clone();
+        let context_len = self.tokens.len();
+        let window = self.tokens[window_start..].to_vec();
         self.tokens.push(chosen);
         Ok(StepRecord {
             index,
-            context,
+            context_len,
             window_start,
+            window,
             logits: logits.into(),
             settings: self.settings.clone(),
             chosen,
@@ -294,7 +307,8 @@ impl Generator {
         self.tokens = context_tokens.iter().copied().chain([chosen]).collect();
         Ok(StepRecord {
             index: self.steps.len(),
-            context: context_tokens,
+            context_len: context_tokens.len(),
+            window: context_tokens[window_start..].to_vec(),
             window_start,
             logits: logits_per_beam[parent].as_slice().into(),
             settings: self.settings.clone(),
@@ -311,7 +325,7 @@ impl Generator {
     /// one whose rows were dropped ([`Generator::retrace`] recomputes those).
     pub fn attention(&self, index: usize) -> Option<AttentionMatrix> {
         let step = self.steps.get(index)?;
-        let size = step.context.len() - step.window_start;
+        let size = step.window.len();
         let first = step.trace.as_ref()?;
         let (n_layer, n_head) = (first.n_layer, first.n_head);
         let mut data = vec![0.0f32; n_layer * n_head * size * size];

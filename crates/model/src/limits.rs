@@ -36,8 +36,10 @@ const F32: f64 = 4.0;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Budget {
     pub bytes: f64,
-    /// "a browser tab (4 GB, 3 GB of it for the model)".
+    /// "a browser tab", "this machine".
     pub name: &'static str,
+    /// Said after the figure: " for a model (4 GB in all)".
+    pub note: &'static str,
 }
 
 impl Budget {
@@ -45,7 +47,8 @@ impl Budget {
     /// the buffers the browser copies through need the rest.
     pub const BROWSER_TAB: Budget = Budget {
         bytes: 3.0 * GB,
-        name: "a browser tab (4 GB, 3 GB of it for the model)",
+        name: "a browser tab",
+        note: " for a model (4 GB in all)",
     };
 
     /// A machine with `bytes` of memory.
@@ -53,13 +56,26 @@ impl Budget {
         Budget {
             bytes,
             name: "this machine",
+            note: "",
         }
+    }
+
+    /// "a browser tab has 3.0 GB for a model (4 GB in all)".
+    fn has(&self) -> String {
+        format!(
+            "{} has {}{}",
+            self.name,
+            format_bytes(self.bytes),
+            self.note
+        )
     }
 }
 
 /// "1.5 GB" / "12 MB": sizes in refusals.
 pub fn format_bytes(bytes: f64) -> String {
-    if bytes >= GB {
+    if bytes >= 1000.0 * GB {
+        format!("{} GB", format_count((bytes / GB).round() as usize))
+    } else if bytes >= GB {
         format!("{:.1} GB", bytes / GB)
     } else {
         format!("{:.0} MB", (bytes / (1024.0 * 1024.0)).ceil())
@@ -177,13 +193,12 @@ pub fn check_training(config: &GptConfig, batch: usize, budget: Budget) -> Resul
             "not even one layer fits at this width, context and batch: make them smaller".into()
         };
         return Err(format!(
-            "a {}-layer model of width {} needs about {} to train at batch {}; {} has {}: {layers}",
+            "a {}-layer model of width {} needs about {} to train at batch {}; {}: {layers}",
             format_count(config.n_layer),
             format_count(config.d_model),
             format_bytes(needed),
             format_count(batch),
-            budget.name,
-            format_bytes(budget.bytes),
+            budget.has(),
         ));
     }
     config.validate()
@@ -201,11 +216,10 @@ pub fn check_inference(config: &GptConfig, copies: f64, budget: Budget) -> Resul
     let needed = copies * weights + traced_step_bytes(config, 1, window);
     if needed > budget.bytes {
         return Err(format!(
-            "this model ({}) needs about {} to open and step; {} has {}",
+            "this model ({}) needs about {} to open and step; {}",
             config.summary(),
             format_bytes(needed),
-            budget.name,
-            format_bytes(budget.bytes)
+            budget.has()
         ));
     }
     Ok(())
@@ -238,16 +252,14 @@ pub fn check_step(
     let fit = ((budget.bytes - resident) / per_row).floor().max(0.0) as usize;
     Err(match settings.strategy {
         Strategy::Beam if fit >= 1 => format!(
-            "{} beams: {what} on this model; {} has {}: at most {} beams fit",
+            "{} beams: {what} on this model; {}: at most {} beams fit",
             format_count(rows),
-            budget.name,
-            format_bytes(budget.bytes),
+            budget.has(),
             format_count(fit.min(MAX_BEAM_WIDTH))
         ),
         _ => format!(
-            "{what} on this model; {} has {}: press Reset or use a shorter prompt",
-            budget.name,
-            format_bytes(budget.bytes)
+            "{what} on this model; {}: press Reset or use a shorter prompt",
+            budget.has()
         ),
     })
 }
@@ -275,6 +287,7 @@ mod tests {
         assert_eq!(format_count(1_000), "1,000");
         assert_eq!(format_bytes(3.0 * GB), "3.0 GB");
         assert_eq!(format_bytes(1.5 * 1024.0 * 1024.0), "2 MB");
+        assert_eq!(format_bytes(12_564_575.3 * GB), "12,564,575 GB");
     }
 
     #[test]
