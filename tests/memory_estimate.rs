@@ -53,7 +53,7 @@ fn estimates_bound_the_real_allocations_of_a_small_model() {
     let tokens: Vec<u32> = (0..128).map(|i| (i * 7 % 84) as u32).collect();
     let forward = |model: &glassbox_model::Gpt| {
         block_on(read_floats(
-            model.forward(model.token_tensor(&[tokens.clone()])),
+            model.forward(model.token_tensor(std::slice::from_ref(&tokens))),
         ))
         .unwrap();
     };
@@ -74,7 +74,7 @@ fn estimates_bound_the_real_allocations_of_a_small_model() {
     // One traced step over the whole window.
     let (_, traced) = peak_during(|| {
         let out = model.forward_with(
-            model.token_tensor(&[tokens.clone()]),
+            model.token_tensor(std::slice::from_ref(&tokens)),
             &ForwardOptions {
                 trace: true,
                 ..Default::default()

@@ -358,7 +358,7 @@ mod tests {
             .and_then(|s| s.split(' ').next())
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("{err}"));
-        assert!(fit >= 1 && fit < 200, "{err}");
+        assert!((1..200).contains(&fit), "{err}");
         // The number said to fit does fit, and one more does not.
         let fits = GptConfig {
             n_layer: fit,
