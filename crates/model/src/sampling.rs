@@ -218,6 +218,21 @@ pub fn top_p_keep(logits: &[f32], top_p: f32) -> Vec<bool> {
     keep
 }
 
+/// `logits / temperature` (in f64, rounded once: the same as f32 division). Where that overflows
+/// f32 (a tiny temperature), the logits are first shifted so the largest is 0: the others then go
+/// to -inf instead of every logit to ±inf (and inf - inf is NaN in the softmax).
+fn tempered_logits(logits: &[f32], max: f32, temperature: f32) -> Vec<f32> {
+    let t = temperature as f64;
+    let fits = logits
+        .iter()
+        .all(|&l| !l.is_finite() || (l as f64 / t).abs() <= f32::MAX as f64);
+    let shift = if fits { 0.0 } else { max as f64 };
+    logits
+        .iter()
+        .map(|&l| ((l as f64 - shift) / t) as f32)
+        .collect()
+}
+
 /// One next-token distribution at every stage of the decoding pipeline.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Distribution {
@@ -260,15 +275,10 @@ pub struct CandidateSummary {
 impl Distribution {
     pub fn new(logits: &[f32], settings: &DecodeSettings) -> Self {
         let raw_probs = softmax(logits);
-        // Temperature 0 is the greedy limit: all mass on the argmax. Logits are shifted so the
-        // largest is 0 before dividing: a tiny temperature then sends the others to -inf instead
-        // of overflowing every logit (inf - inf is NaN).
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        // Temperature 0 is the greedy limit: all mass on the argmax.
         let tempered: Vec<f32> = if settings.temperature > 0.0 && max.is_finite() {
-            logits
-                .iter()
-                .map(|&l| ((l - max) as f64 / settings.temperature as f64) as f32)
-                .collect()
+            tempered_logits(logits, max, settings.temperature)
         } else {
             let best = argmax(logits);
             (0..logits.len())
