@@ -440,6 +440,13 @@ mod tests {
     use crate::model::tests::{TOKENS, tiny_model};
     use crate::trace::block_on;
 
+    fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
+    }
+
     fn run(generator: &mut Generator, steps: usize) {
         for _ in 0..steps {
             block_on(generator.step()).unwrap();
@@ -488,12 +495,7 @@ mod tests {
         for i in 0..8 {
             let (a, b) = (cached.attention(i).unwrap(), uncached.attention(i).unwrap());
             assert_eq!(a.size, i + 2);
-            let diff = a
-                .data
-                .iter()
-                .zip(&b.data)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0, f32::max);
+            let diff = max_abs_diff(&a.data, &b.data);
             assert!(diff <= 1e-5, "step {i}: attention differs by {diff}");
             assert_eq!(
                 cached.steps()[i].trace_first_query,
@@ -649,12 +651,7 @@ mod tests {
                 (again.n_layer, again.size),
                 (expected.n_layer, expected.size)
             );
-            let diff = again
-                .data
-                .iter()
-                .zip(&expected.data)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0, f32::max);
+            let diff = max_abs_diff(&again.data, &expected.data);
             assert!(
                 diff <= 1e-5,
                 "step {i}: recomputed attention differs by {diff}"
