@@ -45,12 +45,12 @@ fn show(info: &PanicHookInfo) {
         .location()
         .map(|l| format!(" ({}:{})", l.file(), l.line()))
         .unwrap_or_default();
-    banner.set_inner_html(&format!(
+    banner.set_inner_html(
         "<strong>Glassbox stopped: an internal error.</strong> \
          <span data-testid=\"panic-message\"></span> \
          A training run is saved in this browser at its last save and is offered again after a \
-         reload. <button data-testid=\"panic-reload\" onclick=\"location.reload()\">Reload</button>"
-    ));
+         reload. <button data-testid=\"panic-reload\" onclick=\"location.reload()\">Reload</button>",
+    );
     if let Ok(Some(text)) = banner.query_selector("[data-testid=panic-message]") {
         text.set_text_content(Some(&format!("{message}{location}.")));
     }

@@ -66,6 +66,9 @@ pub struct BeamSearchView {
     pub prompt: Vec<u32>,
 }
 
+/// A step of one opening of a model: (open model id, step index).
+type StepKey = (u64, usize);
+
 /// Candidate rows shown by default.
 pub const TOP_N: usize = 20;
 
@@ -108,9 +111,9 @@ pub struct AppState {
     /// Openings so far (each open model's id).
     openings: StoredValue<u64>,
     /// An old step's attention recomputed, for (model id, step index).
-    retraced: RwSignal<Option<((u64, usize), Arc<AttentionMatrix>)>>,
+    retraced: RwSignal<Option<(StepKey, Arc<AttentionMatrix>)>>,
     /// The (model id, step index) being recomputed.
-    retracing: StoredValue<Option<(u64, usize)>>,
+    retracing: StoredValue<Option<StepKey>>,
 }
 
 impl AppState {
@@ -267,7 +270,7 @@ impl AppState {
     }
 
     /// Recomputes the attention of step `key.1` of model `key.0`, once.
-    fn retrace(self, key: (u64, usize)) {
+    fn retrace(self, key: StepKey) {
         if self.retracing.get_value() == Some(key) {
             return;
         }

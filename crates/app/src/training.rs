@@ -368,7 +368,7 @@ impl TrainState {
     pub fn resume(self) {
         self.app.error.set(None);
         if self.worker_died.get_untracked() {
-            return self.from_storage(move |saved| {
+            return self.with_saved_run(move |saved| {
                 self.saved.set_value(Some(saved));
                 self.resume_saved();
             });
@@ -378,7 +378,7 @@ impl TrainState {
     }
 
     /// Runs `then` with the run in storage (what is left of a run whose worker died).
-    fn from_storage(self, then: impl FnOnce(SavedRun) + 'static) {
+    fn with_saved_run(self, then: impl FnOnce(SavedRun) + 'static) {
         spawn_local(async move {
             match store::load().await {
                 Ok(Some(Stored::Run(saved))) => then(saved),
@@ -437,7 +437,7 @@ impl TrainState {
 
     pub fn download(self) {
         if self.worker_died.get_untracked() {
-            return self.from_storage(|saved| {
+            return self.with_saved_run(|saved| {
                 crate::download::save_bytes(&saved.checkpoint, "glassbox-trained-saved.safetensors")
             });
         }
@@ -446,7 +446,7 @@ impl TrainState {
 
     pub fn use_in_visualizer(self) {
         if self.worker_died.get_untracked() {
-            return self.from_storage(move |saved| {
+            return self.with_saved_run(move |saved| {
                 self.app
                     .adopt(saved.checkpoint, "the saved training run".into())
             });
