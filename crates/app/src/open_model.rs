@@ -6,7 +6,6 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use glassbox_model::limits::{self, Budget};
 use glassbox_model::{Gpt, GptConfig, Tokenizer};
 
 use crate::loader::LoadedCheckpoint;
@@ -38,9 +37,4 @@ impl OpenModel {
         let c = self.config();
         (c.n_layer, c.n_head)
     }
-}
-
-/// Whether `checkpoint` can be opened in a tab (its weights held `copies` times while opening).
-pub fn check_fits(checkpoint: &LoadedCheckpoint, copies: f64) -> Result<(), String> {
-    limits::check_inference(checkpoint.config(), copies, Budget::BROWSER_TAB)
 }

@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::loader::{LoadedCheckpoint, fetch_shipped};
-use crate::open_model::{OpenModel, RESIDENT_COPIES, check_fits};
+use crate::open_model::{OpenModel, RESIDENT_COPIES};
 use crate::opener::Picked;
 pub use crate::page::{View, now_ms, yield_to_browser};
 use crate::session::{Session, Snapshot};
@@ -221,11 +221,8 @@ impl AppState {
     }
 
     fn set_ready(&self) {
-        let summary = self
-            .open
-            .with_value(|o| o.as_ref().map(|o| o.summary.clone()))
-            .unwrap_or_default();
-        self.status.set(Status::Ready(summary));
+        let summary = self.open_checkpoint().map(|(_, summary)| summary);
+        self.status.set(Status::Ready(summary.unwrap_or_default()));
     }
 
     /// The candidate list of the shown step under the current settings (no forward pass).
@@ -494,16 +491,14 @@ impl AppState {
         self.playing.set(false);
         let summary = format!("{origin}: {}", checkpoint.summary());
         spawn_local(async move {
-            let opened = match check_fits(&checkpoint, RESIDENT_COPIES) {
-                Ok(()) => {
-                    self.status
-                        .set(Status::Loading(format!("opening {summary}…")));
-                    self.activate(Rc::new(checkpoint), summary, self.backend.get_untracked())
-                        .await
-                }
-                Err(msg) => Err(msg),
+            let opened = async {
+                limits::check_inference(checkpoint.config(), RESIDENT_COPIES, Budget::BROWSER_TAB)?;
+                self.status
+                    .set(Status::Loading(format!("opening {summary}…")));
+                self.activate(Rc::new(checkpoint), summary, self.backend.get_untracked())
+                    .await
             };
-            match opened {
+            match opened.await {
                 Ok(()) => self.view.set(View::Visualize),
                 Err(msg) => self.error.set(Some(format!(
                     "cannot open the model: {msg} (the model open before is kept)"
@@ -616,12 +611,8 @@ impl AppState {
         self.model_shape.set(Some((n_layer, n_head)));
         self.head_mask.set(HeadMask::default());
         let first = HeadView::Head { layer: 0, head: 0 };
-        let inside = |view: HeadView| match view {
-            HeadView::Head { layer, head } => layer < n_layer && head < n_head,
-            HeadView::LayerMean { layer } => layer < n_layer,
-        };
         for view in [self.primary, self.secondary] {
-            if !inside(view.get_untracked()) {
+            if !view.get_untracked().fits(n_layer, n_head) {
                 view.set(first);
             }
         }

@@ -249,8 +249,7 @@ impl TrainState {
         spawn_local(async move {
             // A run another tab saved since is not overwritten.
             if let Ok(Some(stored)) = store::owner().await
-                && stored != owner
-                && Some(&stored) != self.adopted.get_value().as_ref()
+                && self.is_foreign(&stored)
             {
                 return self.fail(
                     "another tab has saved its own training run since: this run goes on, but it is no longer saved here (Download it to keep it)",
@@ -293,14 +292,16 @@ impl TrainState {
             return self.fail(message);
         }
         match self.stored_owner.get_value() {
-            Some(stored)
-                if stored != self.tab.get_value()
-                    && Some(&stored) != self.adopted.get_value().as_ref() =>
-            {
+            Some(stored) if self.is_foreign(&stored) => {
                 self.confirm_replace.set(Some(stored));
             }
             _ => self.start_now(form),
         }
+    }
+
+    /// Whether a run saved by `owner` is neither this tab's nor one it took over.
+    fn is_foreign(&self, owner: &str) -> bool {
+        owner != self.tab.get_value() && Some(owner) != self.adopted.get_value().as_deref()
     }
 
     /// The user's answer to "replace the saved run?".

@@ -30,6 +30,14 @@ impl HeadView {
         }
     }
 
+    /// Whether a model of `n_layer` layers × `n_head` heads has this head (or layer).
+    pub fn fits(self, n_layer: usize, n_head: usize) -> bool {
+        match self {
+            HeadView::Head { layer, head } => layer < n_layer && head < n_head,
+            HeadView::LayerMean { layer } => layer < n_layer,
+        }
+    }
+
     /// "L2 H3" or "L2 mean" (1-based, as people count layers).
     pub fn label(self) -> String {
         match self {
@@ -84,10 +92,7 @@ impl AttentionMatrix {
 
     /// Whether `view` names a layer and head this matrix has.
     pub fn contains(&self, view: HeadView) -> bool {
-        match view {
-            HeadView::Head { layer, head } => layer < self.n_layer && head < self.n_head,
-            HeadView::LayerMean { layer } => layer < self.n_layer,
-        }
+        view.fits(self.n_layer, self.n_head)
     }
 }
 

@@ -152,7 +152,7 @@ impl MemoryEstimate {
         let logits = 3.0 * b * t * vocab;
         // Weights, gradients and AdamW's two moments: four copies of every parameter.
         Self {
-            weights: params.total() * F32,
+            weights: weight_bytes(config),
             training_per_layer: (4.0 * layer_params + activations_per_layer) * F32,
             training_rest: (4.0 * rest_params + logits + 2.0 * b * t * d) * F32,
         }
@@ -162,6 +162,11 @@ impl MemoryEstimate {
     pub fn training_bytes(&self, n_layer: usize) -> f64 {
         self.training_per_layer * n_layer as f64 + self.training_rest
     }
+}
+
+/// Bytes of one copy of `config`'s f32 weights.
+pub fn weight_bytes(config: &GptConfig) -> f64 {
+    config.param_counts().total() * F32
 }
 
 /// Bytes of one traced forward pass of `rows` sequences of `window` tokens on a model already in
@@ -211,7 +216,7 @@ pub const OPENING_WINDOW: usize = 64;
 /// device's tensors), and a first traced step over a short prompt fit `budget`.
 pub fn check_inference(config: &GptConfig, copies: f64, budget: Budget) -> Result<(), String> {
     config.validate()?;
-    let weights = MemoryEstimate::training(config, 1).weights;
+    let weights = weight_bytes(config);
     let window = OPENING_WINDOW.min(config.context_length);
     let needed = copies * weights + traced_step_bytes(config, 1, window);
     if needed > budget.bytes {
@@ -239,7 +244,7 @@ pub fn check_step(
         Strategy::Beam => settings.beam_width,
         Strategy::Greedy | Strategy::Sample => 1,
     };
-    let resident = copies * MemoryEstimate::training(config, 1).weights;
+    let resident = copies * weight_bytes(config);
     let per_row = traced_step_bytes(config, 1, window);
     if resident + per_row * rows as f64 <= budget.bytes {
         return Ok(());
