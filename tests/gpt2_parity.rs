@@ -10,9 +10,10 @@ use std::process::Command;
 use std::sync::LazyLock;
 
 use burn::tensor::Device;
-use glassbox_model::inspect::inspect;
-use glassbox_model::trace::block_on;
-use glassbox_model::{Checkpoint, DecodeSettings, Distribution, Generator, Gpt, Strategy, hf};
+use glassbox_model::analysis::inspect::inspect;
+use glassbox_model::io::hf;
+use glassbox_model::readback::block_on;
+use glassbox_model::{Checkpoint, DecodeSettings, Distribution, Generator, Gpt, Strategy};
 use serde_json::{Value, json};
 
 fn fixture_dir() -> PathBuf {
@@ -406,9 +407,9 @@ fn cli_json_matches_transformers() {
 /// and the teacher-forced pass gives `transformers`' loss.
 #[test]
 fn analyses_of_a_gpt2_model_end_where_transformers_does() {
-    use glassbox_model::ablation::rank_heads;
-    use glassbox_model::lens::logit_lens;
-    use glassbox_model::teacher_forcing::teacher_forced;
+    use glassbox_model::analysis::ablation::rank_heads;
+    use glassbox_model::analysis::lens::logit_lens;
+    use glassbox_model::analysis::teacher_forcing::teacher_forced;
     let model = &MODEL.1;
     for reference in prompts() {
         let ids = prompt_ids(reference);

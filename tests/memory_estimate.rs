@@ -6,9 +6,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use burn::tensor::Device;
-use glassbox_model::data::Corpus;
 use glassbox_model::limits::{MemoryEstimate, traced_step_bytes};
-use glassbox_model::trace::{Trace, block_on, read_floats};
+use glassbox_model::readback::{block_on, read_floats};
+use glassbox_model::trace::Trace;
+use glassbox_model::train::data::Corpus;
 use glassbox_model::{ForwardOptions, GptConfig, TrainConfig, Trainer};
 
 struct Counting;

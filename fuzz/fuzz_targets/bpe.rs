@@ -2,7 +2,7 @@
 //! (second half): an error or ids that decode back to the text, never a panic. And any text
 //! round-trips through GPT-2's real tokenizer.
 #![no_main]
-use glassbox_model::bpe::BpeTokenizer;
+use glassbox_model::tokenize::bpe::BpeTokenizer;
 use libfuzzer_sys::fuzz_target;
 
 const BYTE_VOCAB: &str = include_str!("../byte_vocab.json");

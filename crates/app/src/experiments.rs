@@ -4,8 +4,8 @@
 
 use glassbox_browser::protocol::{Command, Event};
 use glassbox_model::config::{Activation, GptConfig};
-use glassbox_model::experiment::{ExperimentKind, QaPairs, Variant, VariantResult};
-use glassbox_model::run::{RunRecord, RunSettings};
+use glassbox_model::train::experiment::{ExperimentKind, QaPairs, Variant, VariantResult};
+use glassbox_model::train::run::{RunRecord, RunSettings};
 use glassbox_model::{Preset, TrainConfig};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

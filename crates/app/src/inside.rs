@@ -4,13 +4,15 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use glassbox_model::ablation::{AblationEffect, HeadImportance, ImportanceScan, ablation_effect};
-use glassbox_model::generation::greedy_path;
-use glassbox_model::lens::{LogitLens, logit_lens};
-use glassbox_model::nonlinearity::{LinearEffect, linearised_effect};
-use glassbox_model::teacher_forcing::{
+use glassbox_model::analysis::ablation::{
+    AblationEffect, HeadImportance, ImportanceScan, ablation_effect,
+};
+use glassbox_model::analysis::lens::{LogitLens, logit_lens};
+use glassbox_model::analysis::nonlinearity::{LinearEffect, linearised_effect};
+use glassbox_model::analysis::teacher_forcing::{
     OneAtATime, PositionPrediction, TeacherForcing, teacher_forced,
 };
+use glassbox_model::decode::generator::greedy_path;
 use glassbox_model::{AttentionMatrix, Distribution, HeadMask, Strategy};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

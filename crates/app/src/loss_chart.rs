@@ -3,7 +3,7 @@
 //! The log scale plots log10(loss) on a linear axis (plotters 0.3.7's log axis cannot map a pixel
 //! back to a value, which the hover read-out needs).
 
-use glassbox_model::run::RunRecord;
+use glassbox_model::train::run::RunRecord;
 use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;

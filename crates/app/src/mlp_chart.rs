@@ -1,7 +1,7 @@
 //! The MLP view's charts (plotters on canvases): each hidden unit's value before vs after the
 //! activation, against the identity line, and the two histograms.
 
-use glassbox_model::nonlinearity::Histogram;
+use glassbox_model::analysis::nonlinearity::Histogram;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;

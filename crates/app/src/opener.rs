@@ -3,7 +3,7 @@
 //! model could not fit in the tab's memory.
 
 use glassbox_browser::backend::Backend;
-use glassbox_model::hf::{self, CONFIG_FILE, FILES, Gpt2Files, WEIGHTS_FILE};
+use glassbox_model::io::hf::{self, CONFIG_FILE, FILES, Gpt2Files, WEIGHTS_FILE};
 use js_sys::Uint8Array;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::File;

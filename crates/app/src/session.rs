@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use glassbox_model::beam::BeamTree;
-use glassbox_model::generation::Retrace;
+use glassbox_model::decode::beam::BeamTree;
+use glassbox_model::decode::generator::Retrace;
 use glassbox_model::limits;
 use glassbox_model::{
     AttentionMatrix, DecodeSettings, Generator, Gpt, HeadMask, StepRecord, Tokenizer,

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use glassbox_model::beam::BeamTree;
+use glassbox_model::decode::beam::BeamTree;
 use glassbox_model::limits::{self, Budget};
 use glassbox_model::{
     AttentionMatrix, CandidateSummary, DecodeSettings, Distribution, Generator, Gpt, HeadMask,
@@ -352,13 +352,7 @@ impl AppState {
         let window = self
             .with_session(Session::next_window)
             .ok_or("the model is not loaded yet")?;
-        limits::check_step(
-            &settings,
-            &config,
-            window,
-            RESIDENT_COPIES,
-            Budget::BROWSER_TAB,
-        )?;
+        settings.check_step(&config, window, RESIDENT_COPIES, Budget::BROWSER_TAB)?;
         let mut session = self
             .open
             .try_update_value(|o| o.as_mut().and_then(|o| o.session.take()))

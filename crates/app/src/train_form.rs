@@ -1,8 +1,10 @@
 //! The Train view's settings as the form edits them and a link shares them, checked against the
 //! limits before a run starts (no browser or worker code: the URL codec and the view share it).
 
+use glassbox_model::ceilings::MAX_STEPS;
 use glassbox_model::limits::{self, Budget};
-use glassbox_model::run::RunSettings;
+use glassbox_model::train::run::RunSettings;
+use glassbox_model::units::format_count;
 use glassbox_model::{GptConfig, Preset, TrainConfig};
 
 /// The vocabulary the form's checks assume before the corpus is read.
@@ -106,11 +108,11 @@ impl TrainForm {
         if self.steps == 0 || self.batch == 0 || self.report_every == 0 {
             return Err("steps, batch size and the report interval must be at least 1".into());
         }
-        if self.steps > limits::MAX_STEPS {
+        if self.steps > MAX_STEPS {
             return Err(format!(
                 "steps is {}; at most {} in one run",
-                limits::format_count(self.steps),
-                limits::format_count(limits::MAX_STEPS)
+                format_count(self.steps),
+                format_count(MAX_STEPS)
             ));
         }
         // The memory first: it says how large a model would fit. A character vocabulary has at

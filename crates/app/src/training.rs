@@ -4,7 +4,7 @@
 
 use glassbox_browser::backend::Backend;
 use glassbox_browser::protocol::{Command, Event, ExportPurpose};
-use glassbox_model::run::RunRecord;
+use glassbox_model::train::run::RunRecord;
 use glassbox_model::{Checkpoint, Preset};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -2,7 +2,7 @@
 //! `{ json, bytes }`: the message as JSON, and checkpoint bytes (transferred, not copied) when
 //! it carries a model.
 
-use glassbox_model::run::{RunRecord, RunSettings, StepReport};
+use glassbox_model::train::run::{RunRecord, RunSettings, StepReport};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};

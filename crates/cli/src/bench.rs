@@ -3,8 +3,8 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
-use glassbox_model::data::Corpus;
-use glassbox_model::trace::block_on;
+use glassbox_model::readback::block_on;
+use glassbox_model::train::data::Corpus;
 use glassbox_model::{DecodeSettings, Generator, Preset, TrainConfig, Trainer};
 use serde_json::json;
 

@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use glassbox_model::checkpoint::weight_shapes;
-use glassbox_model::hf;
-use glassbox_model::trace::block_on;
+use glassbox_model::io::checkpoint::weight_shapes;
+use glassbox_model::io::hf;
+use glassbox_model::readback::block_on;
 use glassbox_model::{DecodeSettings, Generator, GptConfig};
 use rand::{Rng, SeedableRng};
 use safetensors::tensor::{Dtype, TensorView};

@@ -2,9 +2,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use glassbox_model::data::{Corpus, Split};
-use glassbox_model::trace::block_on;
-use glassbox_model::training::mean_loss;
+use glassbox_model::readback::block_on;
+use glassbox_model::train::data::{Corpus, Split};
+use glassbox_model::train::trainer::mean_loss;
 
 use crate::{checks, source};
 

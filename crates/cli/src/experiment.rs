@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
-use glassbox_model::experiment::{ExperimentKind, VariantResult, results_csv, verdict};
-use glassbox_model::run::RunSettings;
-use glassbox_model::trace::block_on;
+use glassbox_model::readback::block_on;
+use glassbox_model::train::experiment::{ExperimentKind, VariantResult, results_csv, verdict};
+use glassbox_model::train::run::RunSettings;
 use glassbox_model::{Preset, TrainConfig, TrainingRun};
 
 use crate::{checks, source};

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use glassbox_model::trace::block_on;
+use glassbox_model::readback::block_on;
 use glassbox_model::{DecodeSettings, Generator, Strategy};
 use serde_json::json;
 

@@ -2,8 +2,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use glassbox_model::inspect::inspect;
-use glassbox_model::trace::block_on;
+use glassbox_model::analysis::inspect::inspect;
+use glassbox_model::readback::block_on;
 use glassbox_model::{DecodeSettings, Distribution, Strategy};
 
 use crate::{checks, source};

@@ -43,7 +43,7 @@ pub fn load_checkpoint(path: &Path) -> Result<Checkpoint> {
         bail!("model {} does not exist", path.display());
     }
     if path.is_dir() {
-        return Ok(glassbox_model::hf::load_folder(path)?);
+        return Ok(glassbox_model::io::hf::load_folder(path)?);
     }
     Ok(Checkpoint::load(path)?)
 }
@@ -51,7 +51,7 @@ pub fn load_checkpoint(path: &Path) -> Result<Checkpoint> {
 /// The files `load_checkpoint` reads from `path`, each named for `refuse_overwrite`.
 pub fn model_inputs(path: &Path, what: &'static str) -> Vec<(&'static str, PathBuf)> {
     if path.is_dir() {
-        glassbox_model::hf::FILES
+        glassbox_model::io::hf::FILES
             .iter()
             .map(|name| (what, path.join(name)))
             .collect()

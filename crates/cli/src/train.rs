@@ -4,11 +4,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use glassbox_model::checkpoint::TrainingRecord;
-use glassbox_model::data::Corpus;
-use glassbox_model::run::CurvePoint;
-use glassbox_model::tokenizer::CharTokenizer;
-use glassbox_model::trace::block_on;
+use glassbox_model::io::checkpoint::TrainingRecord;
+use glassbox_model::readback::block_on;
+use glassbox_model::tokenize::CharTokenizer;
+use glassbox_model::train::data::Corpus;
+use glassbox_model::train::run::CurvePoint;
 use glassbox_model::{Checkpoint, Preset, Tokenizer, TrainConfig, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
 

@@ -3,6 +3,10 @@
 use burn::config::Config;
 use serde::{Deserialize, Serialize};
 
+use crate::ceilings::{
+    MAX_CONTEXT, MAX_HEADS, MAX_LAYERS, MAX_MLP_RATIO, MAX_VOCAB, MAX_WIDTH, at_most,
+};
+
 /// The MLP's non-linearity. `Identity` makes the MLP a purely linear map (used by experiments that
 /// show why the non-linearity matters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -59,7 +63,12 @@ impl GptConfig {
 
     /// Checks the invariants `init` relies on, naming the offending field.
     pub fn validate(&self) -> Result<(), String> {
-        crate::limits::check_architecture(self)?;
+        at_most("n_layer", self.n_layer, MAX_LAYERS)?;
+        at_most("n_head", self.n_head, MAX_HEADS)?;
+        at_most("d_model", self.d_model, MAX_WIDTH)?;
+        at_most("context_length", self.context_length, MAX_CONTEXT)?;
+        at_most("vocab_size", self.vocab_size, MAX_VOCAB)?;
+        at_most("mlp_ratio", self.mlp_ratio, MAX_MLP_RATIO)?;
         let positive = [
             ("vocab_size", self.vocab_size),
             ("context_length", self.context_length),
@@ -207,6 +216,46 @@ impl Preset {
     }
 }
 
+/// How a model is trained: the optimiser (AdamW with gradient clipping), its learning-rate
+/// schedule, the batch and the seed every batch is drawn from.
+#[derive(Config, Debug, PartialEq)]
+pub struct TrainConfig {
+    #[config(default = 3e-3)]
+    pub learning_rate: f64,
+    /// The cosine schedule ends at `learning_rate × min_lr_ratio`.
+    #[config(default = 0.1)]
+    pub min_lr_ratio: f64,
+    #[config(default = 100)]
+    pub warmup_steps: usize,
+    /// Length of the schedule (the run may stop earlier or go on at the minimum rate).
+    pub total_steps: usize,
+    #[config(default = 32)]
+    pub batch_size: usize,
+    #[config(default = 0.1)]
+    pub weight_decay: f32,
+    /// Per-parameter gradient norm clip.
+    #[config(default = 1.0)]
+    pub grad_clip: f32,
+    #[config(default = 1337)]
+    pub seed: u64,
+    /// Validation batches (fixed for the whole run) used for the periodic validation loss.
+    #[config(default = 8)]
+    pub eval_batches: usize,
+}
+
+impl TrainConfig {
+    /// Linear warm-up, then cosine decay to the minimum rate.
+    pub fn learning_rate_at(&self, step: usize) -> f64 {
+        if step < self.warmup_steps {
+            return self.learning_rate * (step + 1) as f64 / self.warmup_steps as f64;
+        }
+        let span = self.total_steps.saturating_sub(self.warmup_steps).max(1);
+        let progress = ((step - self.warmup_steps) as f64 / span as f64).min(1.0);
+        let min = self.learning_rate * self.min_lr_ratio;
+        min + 0.5 * (self.learning_rate - min) * (1.0 + (std::f64::consts::PI * progress).cos())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,5 +306,55 @@ mod tests {
             assert_eq!(Preset::from_name(p.name()), Ok(p));
         }
         assert!(Preset::from_name("huge").unwrap_err().contains("tiny"));
+    }
+
+    #[test]
+    fn every_architecture_field_has_a_ceiling_named_in_the_refusal() {
+        let ok = GptConfig::new(84, 128, 4, 4, 128);
+        assert!(ok.validate().is_ok());
+        for (config, field) in [
+            (
+                GptConfig {
+                    n_layer: 100_000_000,
+                    ..ok.clone()
+                },
+                "n_layer",
+            ),
+            (
+                GptConfig {
+                    n_head: MAX_HEADS + 1,
+                    ..ok.clone()
+                },
+                "n_head",
+            ),
+            (
+                GptConfig {
+                    d_model: MAX_WIDTH + 4,
+                    ..ok.clone()
+                },
+                "d_model",
+            ),
+            (
+                GptConfig {
+                    context_length: 1 << 30,
+                    ..ok.clone()
+                },
+                "context_length",
+            ),
+            (
+                GptConfig {
+                    vocab_size: usize::MAX,
+                    ..ok.clone()
+                },
+                "vocab_size",
+            ),
+            (ok.clone().with_mlp_ratio(1000), "mlp_ratio"),
+        ] {
+            let err = config.validate().unwrap_err();
+            assert!(err.starts_with(field), "{err}");
+            assert!(err.contains("at most"), "{err}");
+            let err = config.validate().unwrap_err();
+            assert!(err.contains(field), "validate applies the ceilings: {err}");
+        }
     }
 }

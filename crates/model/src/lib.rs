@@ -1,43 +1,41 @@
 //! Glassbox's model crate: a small GPT that shows its work. No browser code lives here; the same
 //! code runs on every burn backend (the backend is the runtime `Device` the model is created on).
+//!
+//! Layers, each using only those before it:
+//! - leaves: [`error`], [`units`], [`config`], [`limits`], [`probs`], [`readback`];
+//! - [`nn`] (the GPT's modules) and [`tokenize`] (text ↔ ids);
+//! - [`trace`] (a traced pass read back) and [`io`] (checkpoints, Hugging Face folders);
+//! - [`decode`] (from logits to the next token, step by step);
+//! - [`analysis`] (one question about a model per file);
+//! - [`train`] (batches, the optimiser step, the training run, experiments).
 
-pub mod ablation;
-pub mod attention;
-pub mod attention_map;
-pub mod beam;
-pub mod block;
-pub mod bpe;
-pub mod checkpoint;
+pub mod analysis;
+pub mod ceilings;
 pub mod config;
-pub mod data;
-pub mod diversity;
+pub mod decode;
 pub mod error;
-pub mod experiment;
-pub mod generation;
-pub mod hf;
-pub mod inspect;
-pub mod layer_norm;
-pub mod lens;
+pub mod io;
 pub mod limits;
-pub mod mlp;
-pub mod model;
-pub mod nonlinearity;
-pub mod probe;
-pub mod run;
-pub mod sampling;
-pub mod teacher_forcing;
-pub mod tokenizer;
+pub mod nn;
+pub mod probs;
+pub mod readback;
+pub mod tokenize;
 pub mod trace;
-pub mod training;
+pub mod train;
+pub mod units;
 
-pub use attention_map::{AttentionMatrix, HeadView};
-pub use checkpoint::Checkpoint;
-pub use config::{Activation, GptConfig, ParamCounts, Preset};
+#[cfg(test)]
+mod testing;
+
+pub use config::{Activation, GptConfig, ParamCounts, Preset, TrainConfig};
+pub use decode::generator::{Generator, StepRecord};
+pub use decode::sampling::{CandidateSummary, DecodeSettings, Distribution, Strategy};
 pub use error::{GlassboxError, Result};
-pub use generation::{Generator, StepRecord};
+pub use io::checkpoint::Checkpoint;
 pub use limits::Budget;
-pub use model::{ForwardOptions, Gpt, HeadMask, KvCache};
-pub use run::{RunRecord, RunSettings, TrainingRun};
-pub use sampling::{CandidateSummary, DecodeSettings, Distribution, Strategy};
-pub use tokenizer::Tokenizer;
-pub use training::{TrainConfig, Trainer};
+pub use nn::gpt::{ForwardOptions, Gpt};
+pub use nn::{HeadMask, KvCache};
+pub use tokenize::Tokenizer;
+pub use trace::attention_map::{AttentionMatrix, HeadView};
+pub use train::run::{RunRecord, RunSettings, TrainingRun};
+pub use train::trainer::Trainer;

@@ -1,35 +1,12 @@
-//! Bounds on every size a user controls — from a link, a form, a file header or the command line —
-//! checked before anything is allocated. Each refusal names the field, the limit and why.
-//!
-//! Two kinds of bound: fixed ceilings on each field (far above any model Glassbox can show, so a
-//! crafted header cannot make the loader build a table of a hundred million layers), and a memory
-//! estimate held against a [`Budget`] (a browser tab, or the machine).
+//! Memory bounds: what a model, a training run or a traced step needs, estimated from its shape
+//! before anything is allocated and held against a [`Budget`] (a browser tab, or the machine).
+//! Each refusal names the size, the budget and what fits. The fixed per-field ceilings are in
+//! [`crate::ceilings`].
 
+use crate::ceilings::{MAX_BATCH, MAX_BEAM_WIDTH, MAX_PROMPT_TOKENS, at_most};
 use crate::config::GptConfig;
-use crate::sampling::{DecodeSettings, Strategy};
+use crate::units::{GB, format_bytes, format_count};
 
-/// Blocks (GPT-3 has 96).
-pub const MAX_LAYERS: usize = 256;
-/// Heads per block (GPT-3 has 96).
-pub const MAX_HEADS: usize = 256;
-/// Width of the residual stream (GPT-3: 12,288).
-pub const MAX_WIDTH: usize = 32_768;
-/// Longest context (GPT-2: 1,024).
-pub const MAX_CONTEXT: usize = 32_768;
-/// Tokens in a vocabulary (Llama 3: 128,256).
-pub const MAX_VOCAB: usize = 1 << 20;
-/// MLP hidden width as a multiple of the model's width (GPT-2: 4).
-pub const MAX_MLP_RATIO: usize = 16;
-/// Sequences per training batch.
-pub const MAX_BATCH: usize = 4_096;
-/// Optimizer steps in one run.
-pub const MAX_STEPS: usize = 10_000_000;
-/// Beams in a beam search (every beam is a full forward pass per token).
-pub const MAX_BEAM_WIDTH: usize = 64;
-/// Tokens in a prompt (the timeline would be unreadable, and every edit re-encodes it).
-pub const MAX_PROMPT_TOKENS: usize = 4_096;
-
-const GB: f64 = 1024.0 * 1024.0 * 1024.0;
 const F32: f64 = 4.0;
 
 /// The memory a model may use where it runs.
@@ -69,52 +46,6 @@ impl Budget {
             self.note
         )
     }
-}
-
-/// "1.5 GB" / "12 MB": sizes in refusals.
-pub fn format_bytes(bytes: f64) -> String {
-    if bytes >= 1000.0 * GB {
-        format!("{} GB", format_count((bytes / GB).round() as usize))
-    } else if bytes >= GB {
-        format!("{:.1} GB", bytes / GB)
-    } else {
-        format!("{:.0} MB", (bytes / (1024.0 * 1024.0)).ceil())
-    }
-}
-
-/// "1,000,000": counts in refusals.
-pub fn format_count(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A field at most `max`, by name.
-fn at_most(name: &str, value: usize, max: usize) -> Result<(), String> {
-    if value > max {
-        return Err(format!(
-            "{name} is {}; at most {} is supported",
-            format_count(value),
-            format_count(max)
-        ));
-    }
-    Ok(())
-}
-
-/// The fixed ceiling of every architecture field (`GptConfig::validate` applies it).
-pub fn check_architecture(config: &GptConfig) -> Result<(), String> {
-    at_most("n_layer", config.n_layer, MAX_LAYERS)?;
-    at_most("n_head", config.n_head, MAX_HEADS)?;
-    at_most("d_model", config.d_model, MAX_WIDTH)?;
-    at_most("context_length", config.context_length, MAX_CONTEXT)?;
-    at_most("vocab_size", config.vocab_size, MAX_VOCAB)?;
-    at_most("mlp_ratio", config.mlp_ratio, MAX_MLP_RATIO)
 }
 
 /// Memory estimates for a model shape, in bytes (f64: any field values, however large, give a
@@ -230,20 +161,15 @@ pub fn check_inference(config: &GptConfig, copies: f64, budget: Budget) -> Resul
     Ok(())
 }
 
-/// Whether the next step with `settings`, reading a `window`-token window, fits `budget` beside
-/// `copies` copies of the weights (beam search runs every beam through the window at once).
+/// Whether the next step, running `rows` sequences (the beams; 1 otherwise) through a
+/// `window`-token window, fits `budget` beside `copies` copies of the weights.
 pub fn check_step(
-    settings: &DecodeSettings,
+    rows: usize,
     config: &GptConfig,
     window: usize,
     copies: f64,
     budget: Budget,
 ) -> Result<(), String> {
-    settings.validate()?;
-    let rows = match settings.strategy {
-        Strategy::Beam => settings.beam_width,
-        Strategy::Greedy | Strategy::Sample => 1,
-    };
     let resident = copies * weight_bytes(config);
     let per_row = traced_step_bytes(config, 1, window);
     if resident + per_row * rows as f64 <= budget.bytes {
@@ -255,8 +181,9 @@ pub fn check_step(
         format_bytes(resident + per_row * rows as f64)
     );
     let fit = ((budget.bytes - resident) / per_row).floor().max(0.0) as usize;
-    Err(match settings.strategy {
-        Strategy::Beam if fit >= 1 => format!(
+    // One row always fits when `fit ≥ 1`, so this is a beam search with too many beams.
+    Err(match fit {
+        1.. => format!(
             "{} beams: {what} on this model; {}: at most {} beams fit",
             format_count(rows),
             budget.has(),
@@ -284,66 +211,6 @@ pub fn check_prompt(tokens: usize) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counts_and_sizes_read_as_people_write_them() {
-        assert_eq!(format_count(1_000_000), "1,000,000");
-        assert_eq!(format_count(999), "999");
-        assert_eq!(format_count(1_000), "1,000");
-        assert_eq!(format_bytes(3.0 * GB), "3.0 GB");
-        assert_eq!(format_bytes(1.5 * 1024.0 * 1024.0), "2 MB");
-        assert_eq!(format_bytes(12_564_575.3 * GB), "12,564,575 GB");
-    }
-
-    #[test]
-    fn every_architecture_field_has_a_ceiling_named_in_the_refusal() {
-        let ok = GptConfig::new(84, 128, 4, 4, 128);
-        assert!(check_architecture(&ok).is_ok());
-        for (config, field) in [
-            (
-                GptConfig {
-                    n_layer: 100_000_000,
-                    ..ok.clone()
-                },
-                "n_layer",
-            ),
-            (
-                GptConfig {
-                    n_head: MAX_HEADS + 1,
-                    ..ok.clone()
-                },
-                "n_head",
-            ),
-            (
-                GptConfig {
-                    d_model: MAX_WIDTH + 4,
-                    ..ok.clone()
-                },
-                "d_model",
-            ),
-            (
-                GptConfig {
-                    context_length: 1 << 30,
-                    ..ok.clone()
-                },
-                "context_length",
-            ),
-            (
-                GptConfig {
-                    vocab_size: usize::MAX,
-                    ..ok.clone()
-                },
-                "vocab_size",
-            ),
-            (ok.clone().with_mlp_ratio(1000), "mlp_ratio"),
-        ] {
-            let err = check_architecture(&config).unwrap_err();
-            assert!(err.starts_with(field), "{err}");
-            assert!(err.contains("at most"), "{err}");
-            let err = config.validate().unwrap_err();
-            assert!(err.contains(field), "validate applies the ceilings: {err}");
-        }
-    }
 
     #[test]
     fn a_huge_training_request_says_what_it_needs_and_what_fits() {
@@ -394,38 +261,6 @@ mod tests {
         let xl = GptConfig::new(50257, 1024, 48, 25, 1600);
         let err = check_inference(&xl, 3.0, Budget::BROWSER_TAB).unwrap_err();
         assert!(err.contains("48 layers") && err.contains("GB"), "{err}");
-    }
-
-    #[test]
-    fn a_step_is_bounded_by_memory_and_the_beam_width_by_the_ceiling() {
-        let gpt2 = GptConfig::new(50257, 1024, 12, 12, 768);
-        let beams = |width| DecodeSettings {
-            strategy: Strategy::Beam,
-            beam_width: width,
-            ..Default::default()
-        };
-        let tab = Budget::BROWSER_TAB;
-        let err = check_step(&beams(10_000), &gpt2, 16, 2.0, tab).unwrap_err();
-        assert!(err.contains("beam width"), "the ceiling first: {err}");
-        let err = check_step(&beams(60), &gpt2, 512, 2.0, tab).unwrap_err();
-        assert!(err.contains("60 beams") && err.contains("at most"), "{err}");
-        assert!(check_step(&beams(4), &gpt2, 16, 2.0, tab).is_ok());
-        let shipped = GptConfig::new(84, 128, 4, 4, 128);
-        assert!(check_step(&beams(MAX_BEAM_WIDTH), &shipped, 128, 2.0, tab).is_ok());
-        let greedy = DecodeSettings {
-            beam_width: 10_000,
-            ..Default::default()
-        };
-        assert!(
-            check_step(&greedy, &gpt2, 16, 2.0, tab).is_ok(),
-            "the width matters only to beam search"
-        );
-        let huge = GptConfig::new(50257, 32768, 24, 16, 1024);
-        let err = check_step(&greedy, &huge, 32768, 2.0, tab).unwrap_err();
-        assert!(
-            err.contains("32,768 tokens") && err.contains("Reset"),
-            "{err}"
-        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use glassbox_model::attention_map::difference;
+use glassbox_model::trace::attention_map::difference;
 use glassbox_model::{AttentionMatrix, HeadView};
 use leptos::html::Canvas;
 use leptos::prelude::*;

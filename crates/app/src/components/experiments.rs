@@ -4,7 +4,9 @@
 
 use glassbox_model::Preset;
 use glassbox_model::config::Activation;
-use glassbox_model::experiment::{ExperimentKind, post_training_verdict, results_csv, verdict};
+use glassbox_model::train::experiment::{
+    ExperimentKind, post_training_verdict, results_csv, verdict,
+};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
@@ -22,7 +24,7 @@ pub fn ExperimentsView() -> impl IntoView {
         app.theme_version.track();
         let Some(el) = canvas.get() else { return };
         exp.record.with(|record| {
-            let runs: Vec<(String, &glassbox_model::run::RunRecord)> = record
+            let runs: Vec<(String, &glassbox_model::train::run::RunRecord)> = record
                 .iter()
                 .flat_map(|r| r.variants.iter())
                 .filter_map(|v| v.record.as_ref().map(|r| (v.name.clone(), r)))

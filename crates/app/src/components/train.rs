@@ -3,7 +3,7 @@
 
 use glassbox_model::HeadView;
 use glassbox_model::Preset;
-use glassbox_model::run::RunRecord;
+use glassbox_model::train::run::RunRecord;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 

@@ -84,12 +84,9 @@ pub fn AblationPanel() -> impl IntoView {
         let base = glassbox_model::Distribution::new(&effect.base_logits, &settings);
         let ablated = glassbox_model::Distribution::new(&effect.ablated_logits, &settings);
         // The tokens most likely either way.
-        let mut ids: Vec<u32> = glassbox_model::sampling::top_n(&base.raw_probs, COMPARED)
+        let mut ids: Vec<u32> = glassbox_model::probs::top_n(&base.raw_probs, COMPARED)
             .into_iter()
-            .chain(glassbox_model::sampling::top_n(
-                &ablated.raw_probs,
-                COMPARED,
-            ))
+            .chain(glassbox_model::probs::top_n(&ablated.raw_probs, COMPARED))
             .map(|(id, _)| id)
             .collect();
         ids.sort_by(|a, b| {

@@ -1,7 +1,7 @@
 //! The beam search tree: every extension each step scored, the ones kept, finished and pruned,
 //! with their summed log-probabilities, against the greedy continuation.
 
-use glassbox_model::beam::{BeamTree, Fate};
+use glassbox_model::decode::beam::{BeamTree, Fate};
 use leptos::prelude::*;
 
 use super::JobStatus;

@@ -1,8 +1,8 @@
 //! The MLP and its non-linearity: one block's hidden units for one token, before and after the
 //! activation, and the prediction when that block's MLP keeps only its linear part.
 
-use glassbox_model::nonlinearity::{Histogram, MlpActivity};
-use glassbox_model::sampling::top_n;
+use glassbox_model::analysis::nonlinearity::{Histogram, MlpActivity};
+use glassbox_model::probs::top_n;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
@@ -64,8 +64,8 @@ pub fn MlpPanel() -> impl IntoView {
     let share = move || activity.get().map(|a| a.near_identity_share());
     let linear = move || {
         let effect = inside.linear.done()?;
-        let base = glassbox_model::sampling::softmax(&effect.base_logits);
-        let linear = glassbox_model::sampling::softmax(&effect.linear_logits);
+        let base = glassbox_model::probs::softmax(&effect.base_logits);
+        let linear = glassbox_model::probs::softmax(&effect.linear_logits);
         let rows = top_n(&base, 5)
             .into_iter()
             .map(|(id, p)| {

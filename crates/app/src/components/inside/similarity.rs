@@ -1,7 +1,7 @@
 //! Head diversity: how differently the heads attend to the same text (Jensen–Shannon distance
 //! between their attention patterns), and the patterns some follow.
 
-use glassbox_model::diversity::{
+use glassbox_model::analysis::diversity::{
     HeadSimilarity, PATTERN_THRESHOLD, detect_pattern, mean_within_layer_distance,
 };
 use leptos::html::Canvas;

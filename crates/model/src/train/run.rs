@@ -7,17 +7,19 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use crate::attention_map::AttentionMatrix;
-use crate::checkpoint::{Checkpoint, TrainingRecord};
+use crate::analysis::diversity::mean_within_layer_distance;
 use crate::config::GptConfig;
-use crate::data::Corpus;
-use crate::diversity::mean_within_layer_distance;
+use crate::config::TrainConfig;
+use crate::decode::generator::{Generator, window_attention};
+use crate::decode::sampling::DecodeSettings;
 use crate::error::{GlassboxError, Result};
-use crate::generation::{Generator, window_attention};
-use crate::model::{Gpt, HeadMask};
-use crate::sampling::DecodeSettings;
-use crate::tokenizer::{CharTokenizer, Tokenizer};
-use crate::training::{TrainConfig, Trainer};
+use crate::io::checkpoint::{Checkpoint, TrainingRecord};
+use crate::nn::HeadMask;
+use crate::nn::gpt::Gpt;
+use crate::tokenize::{CharTokenizer, Tokenizer};
+use crate::trace::attention_map::AttentionMatrix;
+use crate::train::data::Corpus;
+use crate::train::trainer::Trainer;
 
 /// Attention snapshots kept per run; beyond it every other one is dropped (first and last stay).
 pub const MAX_SNAPSHOTS: usize = 60;
@@ -225,10 +227,7 @@ impl TrainingRun {
         let corpus = Self::corpus(&settings, &tokenizer, corpus_text)?;
         let model = match base {
             Some(base) => base.to_model(device)?,
-            None => {
-                device.seed(settings.train.seed);
-                settings.model.init(device)
-            }
+            None => settings.model.init_seeded(settings.train.seed, device),
         };
         let record = RunRecord {
             probe_labels: Vec::new(),
@@ -430,7 +429,7 @@ impl TrainingRun {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::block_on;
+    use crate::readback::block_on;
 
     const TEXT: &str = "to be or not to be, that is the question. ";
 

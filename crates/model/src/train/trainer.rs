@@ -2,7 +2,6 @@
 //! can interleave it with rendering. Every batch is a function of (seed, step), so a paused or
 //! resumed run follows exactly the curve of an uninterrupted one.
 
-use burn::config::Config;
 use burn::module::Module;
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
@@ -10,48 +9,11 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Batch, Corpus, Split};
+use crate::config::TrainConfig;
 use crate::error::{GlassboxError, Result};
-use crate::model::Gpt;
-use crate::trace::read_floats;
-
-#[derive(Config, Debug, PartialEq)]
-pub struct TrainConfig {
-    #[config(default = 3e-3)]
-    pub learning_rate: f64,
-    /// The cosine schedule ends at `learning_rate × min_lr_ratio`.
-    #[config(default = 0.1)]
-    pub min_lr_ratio: f64,
-    #[config(default = 100)]
-    pub warmup_steps: usize,
-    /// Length of the schedule (the run may stop earlier or go on at the minimum rate).
-    pub total_steps: usize,
-    #[config(default = 32)]
-    pub batch_size: usize,
-    #[config(default = 0.1)]
-    pub weight_decay: f32,
-    /// Per-parameter gradient norm clip.
-    #[config(default = 1.0)]
-    pub grad_clip: f32,
-    #[config(default = 1337)]
-    pub seed: u64,
-    /// Validation batches (fixed for the whole run) used for the periodic validation loss.
-    #[config(default = 8)]
-    pub eval_batches: usize,
-}
-
-impl TrainConfig {
-    /// Linear warm-up, then cosine decay to the minimum rate.
-    pub fn learning_rate_at(&self, step: usize) -> f64 {
-        if step < self.warmup_steps {
-            return self.learning_rate * (step + 1) as f64 / self.warmup_steps as f64;
-        }
-        let span = self.total_steps.saturating_sub(self.warmup_steps).max(1);
-        let progress = ((step - self.warmup_steps) as f64 / span as f64).min(1.0);
-        let min = self.learning_rate * self.min_lr_ratio;
-        min + 0.5 * (self.learning_rate - min) * (1.0 + (std::f64::consts::PI * progress).cos())
-    }
-}
+use crate::nn::gpt::Gpt;
+use crate::readback::read_floats;
+use crate::train::data::{Batch, Corpus, Split};
 
 /// What one optimizer step reports.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -224,22 +186,21 @@ impl Trainer {
 mod tests {
     use super::*;
     use crate::config::GptConfig;
-    use crate::tokenizer::{CharTokenizer, Tokenizer};
-    use crate::trace::block_on;
+    use crate::readback::block_on;
+    use crate::tokenize::{CharTokenizer, Tokenizer};
     use burn::tensor::Device;
 
     fn trainer(text: &str, learning_rate: f64) -> Trainer {
         let tokenizer = Tokenizer::Char(CharTokenizer::from_corpus(text).unwrap());
         let config = GptConfig::new(tokenizer.vocab_size(), 16, 2, 2, 32);
         let device = Device::flex().autodiff();
-        device.seed(1);
         let corpus = Corpus::split(tokenizer.encode(text).unwrap(), 16).unwrap();
         let train = TrainConfig::new(200)
             .with_learning_rate(learning_rate)
             .with_warmup_steps(10)
             .with_batch_size(8)
             .with_eval_batches(2);
-        Trainer::new(config.init(&device), corpus, train)
+        Trainer::new(config.init_seeded(1, &device), corpus, train)
     }
 
     #[test]
@@ -295,9 +256,9 @@ mod tests {
         for _ in 0..3 {
             block_on(first.train_step()).unwrap();
         }
-        let (weights, ids) = block_on(crate::checkpoint::read_weights(&first.model())).unwrap();
+        let (weights, ids) = block_on(crate::io::checkpoint::read_weights(&first.model())).unwrap();
         let config = GptConfig::new(first.model.vocab_size(), 16, 2, 2, 32);
-        let model = crate::checkpoint::model_from_weights(
+        let model = crate::io::checkpoint::model_from_weights(
             &config,
             &weights,
             &ids,

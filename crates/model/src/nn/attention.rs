@@ -1,16 +1,13 @@
 //! Causal multi-head self-attention with GPT-2's fused `c_attn` (columns q | k | v).
 
 use burn::module::Module;
-use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Tensor};
 
-/// Keys and values of the tokens seen so far, for one layer: `[batch, head, position, head_dim]`.
-#[derive(Clone, Debug)]
-pub struct LayerKv {
-    pub keys: Tensor<4>,
-    pub values: Tensor<4>,
-}
+use crate::config::GptConfig;
+use crate::nn::cache::LayerKv;
+use crate::nn::head_mask::HeadGate;
 
 #[derive(Module, Debug)]
 pub struct CausalSelfAttention {
@@ -39,35 +36,27 @@ pub struct AttentionInputs<'a> {
     pub keep_kv: bool,
 }
 
-/// Switched-off heads of one layer. A head's output is its slice of `c_proj` applied to its mix of
-/// values plus an equal share of `c_proj`'s bias, so switching every head off removes the layer's
-/// attention output entirely (the bias is no head's, but would otherwise remain).
-pub struct HeadGate {
-    /// `[1, head, 1, 1]`: 0 for a head switched off, 1 otherwise.
-    pub gate: Tensor<4>,
-    /// Fraction of heads switched off.
-    pub off_fraction: f64,
-}
-
 impl CausalSelfAttention {
-    pub fn new(
-        d_model: usize,
-        n_head: usize,
-        init: &Initializer,
-        proj_init: &Initializer,
-        device: &Device,
-    ) -> Self {
+    /// The attention of a model shaped `config`.
+    pub fn new(config: &GptConfig, device: &Device) -> Self {
+        let init = config.initializers();
+        let d_model = config.d_model;
         Self {
             c_attn: LinearConfig::new(d_model, 3 * d_model)
-                .with_initializer(init.clone())
+                .with_initializer(init.weights)
                 .init(device),
             c_proj: LinearConfig::new(d_model, d_model)
-                .with_initializer(proj_init.clone())
+                .with_initializer(init.residual_projection)
                 .init(device),
-            n_head,
+            n_head: config.n_head,
         }
     }
 
+    /// Attends each new position to itself and every earlier one (cached or new).
+    ///
+    /// # Shapes
+    /// `x`: `[batch, new, d_model]` → output `[batch, new, d_model]`; probabilities
+    /// `[batch, head, new, past + new]`.
     pub fn forward(&self, x: Tensor<3>, inputs: AttentionInputs) -> AttentionOutput {
         let [batch, n_new, d_model] = x.dims();
         let head_dim = d_model / self.n_head;

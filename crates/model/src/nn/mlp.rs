@@ -1,11 +1,11 @@
 //! The position-wise feed-forward network: where the explicit non-linearity lives.
 
 use burn::module::Module;
-use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 
-use crate::config::Activation;
+use crate::config::{Activation, GptConfig};
 
 #[derive(Module, Debug)]
 pub struct Mlp {
@@ -32,25 +32,25 @@ pub struct MlpOptions {
 }
 
 impl Mlp {
-    pub fn new(
-        d_model: usize,
-        d_hidden: usize,
-        activation: Activation,
-        init: &Initializer,
-        proj_init: &Initializer,
-        device: &Device,
-    ) -> Self {
+    /// The MLP of a model shaped `config`.
+    pub fn new(config: &GptConfig, device: &Device) -> Self {
+        let init = config.initializers();
         Self {
-            c_fc: LinearConfig::new(d_model, d_hidden)
-                .with_initializer(init.clone())
+            c_fc: LinearConfig::new(config.d_model, config.d_mlp())
+                .with_initializer(init.weights)
                 .init(device),
-            c_proj: LinearConfig::new(d_hidden, d_model)
-                .with_initializer(proj_init.clone())
+            c_proj: LinearConfig::new(config.d_mlp(), config.d_model)
+                .with_initializer(init.residual_projection)
                 .init(device),
-            activation,
+            activation: config.activation,
         }
     }
 
+    /// `c_proj(activation(c_fc(x)))`.
+    ///
+    /// # Shapes
+    /// `x`: `[batch, new, d_model]` → output `[batch, new, d_model]`; hidden units
+    /// `[batch, new, d_mlp]`.
     pub fn forward(&self, x: Tensor<3>, options: MlpOptions) -> MlpOutput {
         let pre = self.c_fc.forward(x);
         let activation = if options.linear {
@@ -88,6 +88,8 @@ pub fn activate<const D: usize>(activation: Activation, x: Tensor<D>) -> Tensor<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::ScaleMatrices;
+    use burn::module::Module;
     use burn::tensor::Device;
 
     /// An MLP with the identity activation is affine: f(x + y) + f(0) = f(x) + f(y). GELU and
@@ -96,10 +98,6 @@ mod tests {
     fn identity_activation_makes_the_mlp_linear() {
         let device = Device::flex();
         device.seed(3);
-        let init = Initializer::Normal {
-            mean: 0.0,
-            std: 0.5,
-        };
         let input = |seed: f32| {
             let values: Vec<f32> = (0..8).map(|i| ((i as f32 + seed) * 1.7).sin()).collect();
             Tensor::<1>::from_floats(values.as_slice(), &device).reshape([1, 1, 8])
@@ -110,7 +108,10 @@ mod tests {
             (Activation::GeluTanh, false),
             (Activation::Relu, false),
         ] {
-            let mlp = Mlp::new(8, 32, activation, &init, &init, &device);
+            let mut config = GptConfig::new(2, 2, 1, 1, 8);
+            config.activation = activation;
+            // Weights far wider than GPT-2's init, so the activation's curvature shows.
+            let mlp = Mlp::new(&config, &device).map(&mut ScaleMatrices(25.0));
             let f = |t: Tensor<3>| {
                 mlp.forward(t, MlpOptions::default())
                     .output

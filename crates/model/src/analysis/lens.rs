@@ -6,10 +6,10 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Tensor, Transaction};
 
 use crate::error::Result;
-use crate::model::Gpt;
-use crate::probe::check_probe;
-use crate::sampling::{rank_of, softmax as softmax_f64, top_n};
-use crate::trace::{floats, read_all};
+use crate::nn::gpt::Gpt;
+use crate::probs::{rank_of, softmax as softmax_f64, top_n};
+use crate::readback::{floats, read_all};
+use crate::trace::probe::check_probe;
 
 /// Where one token stands in a distribution.
 #[derive(Clone, Debug, PartialEq)]
@@ -107,10 +107,10 @@ pub async fn logit_lens(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ForwardOptions;
-    use crate::model::tests::{TOKENS, tiny_model};
-    use crate::probe::ProbeRun;
-    use crate::trace::block_on;
+    use crate::nn::gpt::ForwardOptions;
+    use crate::readback::block_on;
+    use crate::testing::{TOKENS, tiny_model};
+    use crate::trace::probe::ProbeRun;
 
     #[test]
     fn the_last_depth_is_the_models_own_prediction() {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::attention_map::AttentionMatrix;
+use crate::trace::attention_map::AttentionMatrix;
 
 /// Queries compared per pair of heads: the last ones of the window (the cost grows with the
 /// square of the heads, times queries × keys).

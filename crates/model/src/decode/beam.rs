@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::sampling::log_softmax;
+use crate::probs::log_softmax;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Beam {
@@ -345,7 +345,7 @@ pub(crate) mod tests {
         }
         let mut greedy = vec![];
         for _ in 0..4 {
-            greedy.push(crate::sampling::argmax(&toy_logits(&greedy)) as u32);
+            greedy.push(crate::probs::argmax(&toy_logits(&greedy)) as u32);
         }
         assert_eq!(search.best().tokens, greedy);
     }

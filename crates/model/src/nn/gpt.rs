@@ -1,123 +1,77 @@
 //! The GPT: embeddings, blocks, final LayerNorm and the LM head tied to the token embedding.
 //! Field names mirror Hugging Face GPT-2 (`wte`, `wpe`, `h.N`, `ln_f`) so checkpoints use its layout.
 
-use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 use burn::module::Module;
-use burn::nn::{Embedding, EmbeddingConfig, Initializer};
+use burn::nn::{Embedding, EmbeddingConfig};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
-use crate::attention::{AttentionInputs, HeadGate, LayerKv};
-use crate::block::Block;
 use crate::config::GptConfig;
-use crate::layer_norm::LayerNorm;
-use crate::mlp::MlpOptions;
+use crate::nn::attention::AttentionInputs;
+use crate::nn::block::Block;
+use crate::nn::cache::KvCache;
+use crate::nn::head_mask::HeadMask;
+use crate::nn::layer_norm::LayerNorm;
+use crate::nn::mlp::MlpOptions;
+use crate::nn::trace::{TraceBuilder, TraceTensors};
 
+/// GPT-2's architecture: token and position embeddings, `n_layer` pre-LayerNorm blocks, a final
+/// LayerNorm, and the LM head tied to the token embedding.
 #[derive(Module, Debug)]
 pub struct Gpt {
+    /// Token embedding `[vocab, d_model]`, also the LM head.
     pub wte: Embedding,
+    /// Position embedding `[context, d_model]`.
     pub wpe: Embedding,
+    /// The blocks, first to last.
     pub h: Vec<Block>,
+    /// The final LayerNorm.
     pub ln_f: LayerNorm,
+    /// The shape the model was built from (no parameter: checkpoints keep their names).
+    #[module(skip)]
+    config: GptConfig,
 }
 
-/// Heads switched off: their attention output is replaced by zeros.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HeadMask {
-    pub ablated: BTreeSet<(usize, usize)>,
-}
-
-impl HeadMask {
-    pub fn is_empty(&self) -> bool {
-        self.ablated.is_empty()
-    }
-
-    /// Only `(layer, head)` switched off.
-    pub fn single(layer: usize, head: usize) -> Self {
-        Self {
-            ablated: [(layer, head)].into(),
-        }
-    }
-
-    /// Every head of `layer` switched off.
-    pub fn layer(layer: usize, n_head: usize) -> Self {
-        Self {
-            ablated: (0..n_head).map(|head| (layer, head)).collect(),
-        }
-    }
-
-    /// Every head of the model switched off except `(layer, head)`.
-    pub fn all_but(layer: usize, head: usize, n_layer: usize, n_head: usize) -> Self {
-        Self {
-            ablated: (0..n_layer)
-                .flat_map(|l| (0..n_head).map(move |h| (l, h)))
-                .filter(|&lh| lh != (layer, head))
-                .collect(),
-        }
-    }
-
-    fn off_in(&self, layer: usize) -> usize {
-        self.ablated.iter().filter(|(l, _)| *l == layer).count()
-    }
-}
-
-/// Keys and values of every layer for the positions processed so far (one sequence per batch row;
-/// `None` for a block without attention).
-#[derive(Clone, Debug, Default)]
-pub struct KvCache {
-    layers: Vec<Option<LayerKv>>,
-}
-
-impl KvCache {
-    /// Number of positions cached.
-    pub fn len(&self) -> usize {
-        self.layers
-            .iter()
-            .flatten()
-            .next()
-            .map_or(0, |kv| kv.keys.dims()[2])
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// Everything a traced forward pass exposes, still on the device; rows are the NEW positions only.
-pub struct TraceTensors {
-    /// Per layer `[batch, head, new query, all keys]`.
-    pub attentions: Vec<Tensor<4>>,
-    /// Residual stream `[batch, new, d_model]`: the embeddings, then after each block.
-    pub residual: Vec<Tensor<3>>,
-    /// The last block's output after `ln_f`.
-    pub final_norm: Tensor<3>,
-    /// Per layer `(pre-activation, post-activation)` MLP hidden units `[batch, new, d_mlp]`.
-    pub mlp: Vec<(Tensor<3>, Tensor<3>)>,
-}
-
+/// What a forward pass returns.
 pub struct ForwardOutput {
     /// `[batch, new, vocab]`.
     pub logits: Tensor<3>,
+    /// What the pass kept, when tracing.
     pub trace: Option<TraceTensors>,
 }
 
 /// How to run a forward pass beyond the plain training path.
 #[derive(Default)]
 pub struct ForwardOptions<'a> {
+    /// Keep every layer's attention, MLP hidden units and residual stream.
     pub trace: bool,
+    /// Heads switched off.
     pub head_mask: Option<&'a HeadMask>,
     /// The block whose MLP runs without its activation (its linear part only).
     pub linear_mlp: Option<usize>,
 }
 
+/// Held while a model is drawn from a seeded generator: the generator is the backend's, shared by
+/// every thread, so two seeded inits at once would interleave their draws.
+static SEEDED_INIT: Mutex<()> = Mutex::new(());
+
 impl GptConfig {
+    /// A new model of this shape, its weights drawn from the backend's generator seeded with
+    /// `seed`: the same seed gives the same weights, whatever else runs.
+    pub fn init_seeded(&self, seed: u64, device: &Device) -> Gpt {
+        let _guard = SEEDED_INIT
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        device.seed(seed);
+        self.init(device)
+    }
+
+    /// A new model of this shape with GPT-2's initial weights.
     pub fn init(&self, device: &Device) -> Gpt {
         let embedding = |n| {
             EmbeddingConfig::new(n, self.d_model)
-                .with_initializer(Initializer::Normal {
-                    mean: 0.0,
-                    std: 0.02,
-                })
+                .with_initializer(self.initializers().weights)
                 .init(device)
         };
         Gpt {
@@ -126,31 +80,39 @@ impl GptConfig {
             h: (0..self.n_layer)
                 .map(|layer| Block::new(self, layer, device))
                 .collect(),
-            ln_f: LayerNorm::new(self.d_model, self.layer_norm_eps, device),
+            ln_f: LayerNorm::new(self, device),
+            config: self.clone(),
         }
     }
 }
 
 impl Gpt {
+    /// The shape the model was built from.
+    pub fn config(&self) -> &GptConfig {
+        &self.config
+    }
+
+    /// Tokens in the vocabulary.
     pub fn vocab_size(&self) -> usize {
-        self.wte.weight.dims()[0]
+        self.config.vocab_size
     }
 
+    /// Longest window, in tokens.
     pub fn context_length(&self) -> usize {
-        self.wpe.weight.dims()[0]
+        self.config.context_length
     }
 
+    /// Blocks.
     pub fn n_layer(&self) -> usize {
-        self.h.len()
+        self.config.n_layer
     }
 
+    /// Heads per block.
     pub fn n_head(&self) -> usize {
-        self.h
-            .iter()
-            .find_map(|b| b.attn.as_ref().map(|a| a.n_head))
-            .unwrap_or(0)
+        self.config.n_head
     }
 
+    /// The device the weights live on.
     pub fn device(&self) -> Device {
         self.wte.weight.device()
     }
@@ -179,6 +141,9 @@ impl Gpt {
 
     /// A forward pass over new tokens that follow whatever `cache` holds (nothing when `None`),
     /// optionally tracing and ablating heads. The caller keeps `cache.len() + new ≤ context`.
+    ///
+    /// # Shapes
+    /// `tokens`: `[batch, new]` → logits `[batch, new, vocab]`.
     pub fn forward_with(
         &self,
         tokens: Tensor<2, Int>,
@@ -192,33 +157,21 @@ impl Gpt {
             past_len + n_new <= self.context_length(),
             "forward past the context length"
         );
-
-        let positions =
-            Tensor::<1, Int>::arange(past_len as i64..(past_len + n_new) as i64, &device)
-                .unsqueeze::<2>();
-        let mut x = self.wte.forward(tokens) + self.wpe.forward(positions);
+        let mut x = self.embed(tokens, past_len);
         // Query i sits at position past_len + i and may see keys 0..=past_len + i.
         let future_mask =
             Tensor::<2, Bool>::tril_mask([n_new, past_len + n_new], past_len as i64, &device);
-
-        let mut trace = options.trace.then(|| TraceTensors {
-            attentions: Vec::new(),
-            residual: vec![x.clone()],
-            final_norm: x.clone(),
-            mlp: Vec::new(),
-        });
+        let mut trace = options
+            .trace
+            .then(|| TraceBuilder::new(&x, self.n_head(), past_len + n_new));
         let mut new_kv = Vec::with_capacity(self.h.len());
         for (layer, block) in self.h.iter().enumerate() {
-            let inputs = AttentionInputs {
-                past: cache
-                    .as_deref()
-                    .and_then(|c| c.layers.get(layer))
-                    .and_then(Option::as_ref),
+            let attention = AttentionInputs {
+                past: cache.as_deref().and_then(|c| c.layer(layer)),
                 future_mask: &future_mask,
                 head_gate: options
                     .head_mask
-                    .filter(|m| m.off_in(layer) > 0)
-                    .map(|m| self.head_gate(m, layer, &device)),
+                    .and_then(|m| m.gate(layer, self.n_head(), &device)),
                 keep_probs: options.trace,
                 keep_kv: cache.is_some(),
             };
@@ -226,97 +179,50 @@ impl Gpt {
                 keep_hidden: options.trace,
                 linear: options.linear_mlp == Some(layer),
             };
-            let out = block.forward(x, inputs, mlp);
+            let out = block.forward(x, attention, mlp);
             x = out.output;
-            new_kv.push(out.kv);
             if let Some(trace) = trace.as_mut() {
-                // A block without attention shows as all-zero attention, keeping layers aligned.
-                let [batch, _, _] = x.dims();
-                trace
-                    .attentions
-                    .push(out.attention_probs.unwrap_or_else(|| {
-                        Tensor::zeros([batch, self.n_head(), n_new, past_len + n_new], &device)
-                    }));
-                trace.mlp.extend(out.mlp_hidden);
-                trace.residual.push(x.clone());
+                trace.push_block(out.attention_probs, out.mlp_hidden, &x);
             }
+            new_kv.push(out.kv);
         }
         if let Some(cache) = cache {
-            cache.layers = new_kv;
+            cache.replace(new_kv);
         }
-
         let x = self.ln_f.forward(x);
-        if let Some(trace) = trace.as_mut() {
-            trace.final_norm = x.clone();
-        }
         ForwardOutput {
+            trace: trace.map(|t| t.finish(x.clone())),
             logits: self.lm_head(x),
-            trace,
         }
+    }
+
+    /// Token plus position embeddings of `tokens`, the first at position `past_len`.
+    ///
+    /// # Shapes
+    /// `tokens`: `[batch, new]` → `[batch, new, d_model]`.
+    fn embed(&self, tokens: Tensor<2, Int>, past_len: usize) -> Tensor<3> {
+        let [_, n_new] = tokens.dims();
+        let positions =
+            Tensor::<1, Int>::arange(past_len as i64..(past_len + n_new) as i64, &tokens.device())
+                .unsqueeze::<2>();
+        self.wte.forward(tokens) + self.wpe.forward(positions)
     }
 
     /// Logits from a (normalised) residual stream: the LM head is the token embedding, transposed.
+    ///
+    /// # Shapes
+    /// `x`: `[batch, time, d_model]` → `[batch, time, vocab]`.
     pub fn lm_head(&self, x: Tensor<3>) -> Tensor<3> {
         x.matmul(self.wte.weight.val().transpose().unsqueeze::<3>())
-    }
-
-    fn head_gate(&self, mask: &HeadMask, layer: usize, device: &Device) -> HeadGate {
-        let gate: Vec<f32> = (0..self.n_head())
-            .map(|head| {
-                if mask.ablated.contains(&(layer, head)) {
-                    0.0
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        HeadGate {
-            gate: Tensor::<1>::from_data(TensorData::new(gate, [self.n_head()]), device).reshape([
-                1,
-                self.n_head(),
-                1,
-                1,
-            ]),
-            off_fraction: mask.off_in(layer) as f64 / self.n_head() as f64,
-        }
     }
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::trace::{Trace, block_on, read_floats};
-
-    /// A small random model: 2 layers × 2 heads, width 16, vocabulary 11, context 12.
-    pub fn tiny_model() -> Gpt {
-        let device = Device::flex();
-        device.seed(7);
-        let mut config = GptConfig::new(11, 12, 2, 2, 16);
-        config.layer_norm_eps = 1e-5;
-        // Wider weights than GPT-2's init so attention is far from uniform.
-        let model = config.init(&device);
-        scale_weights(model, 20.0)
-    }
-
-    fn scale_weights(model: Gpt, factor: f32) -> Gpt {
-        struct Scale(f32);
-        impl burn::module::ModuleMapper for Scale {
-            fn map_float<const D: usize>(
-                &mut self,
-                param: burn::module::Param<Tensor<D>>,
-            ) -> burn::module::Param<Tensor<D>> {
-                let factor = self.0;
-                if D == 2 {
-                    param.map(|t| t * factor)
-                } else {
-                    param
-                }
-            }
-        }
-        model.map(&mut Scale(factor))
-    }
-
-    pub const TOKENS: [u32; 9] = [3, 1, 4, 1, 5, 9, 2, 6, 5];
+    use crate::readback::{block_on, read_floats};
+    use crate::testing::{TOKENS, max_diff, tiny_model};
+    use crate::trace::Trace;
 
     fn traced(model: &Gpt, tokens: &[u32], mask: Option<&HeadMask>) -> (Vec<f32>, Trace) {
         let out = model.forward_with(
@@ -332,14 +238,6 @@ pub(crate) mod tests {
             block_on(read_floats(out.logits)).unwrap(),
             block_on(Trace::read(out.trace.unwrap(), 0)).unwrap(),
         )
-    }
-
-    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-        assert_eq!(a.len(), b.len());
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max)
     }
 
     #[test]
@@ -415,9 +313,8 @@ pub(crate) mod tests {
     #[test]
     fn a_block_without_attention_passes_the_residual_to_its_mlp() {
         let device = Device::flex();
-        device.seed(11);
         let config = GptConfig::new(11, 12, 2, 2, 16).with_without_attention(Some(vec![0]));
-        let model = config.init(&device);
+        let model = config.init_seeded(11, &device);
         let (_, trace) = traced(&model, &TOKENS, None);
         let n = TOKENS.len();
         // Block 0: x + mlp(ln_2(x)), with x the embeddings.
@@ -440,9 +337,8 @@ pub(crate) mod tests {
     #[test]
     fn kv_cache_skips_blocks_without_attention() {
         let device = Device::flex();
-        device.seed(12);
         let config = GptConfig::new(11, 12, 2, 2, 16).with_without_attention(Some(vec![0]));
-        let model = config.init(&device);
+        let model = config.init_seeded(12, &device);
         let (full, _) = traced(&model, &TOKENS, None);
         let mut cache = KvCache::default();
         let options = ForwardOptions::default();

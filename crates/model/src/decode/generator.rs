@@ -4,12 +4,15 @@
 
 use std::sync::Arc;
 
-use crate::attention_map::AttentionMatrix;
-use crate::beam::{BeamSearch, BeamTree, FinishedBeam};
+use crate::decode::beam::{BeamSearch, BeamTree, FinishedBeam};
+use crate::decode::sampling::{DecodeSettings, Distribution, Strategy, step_uniform};
 use crate::error::{GlassboxError, Result};
-use crate::model::{ForwardOptions, Gpt, HeadMask, KvCache};
-use crate::sampling::{DecodeSettings, Distribution, Strategy, argmax, step_uniform};
-use crate::trace::{AttentionRows, read_floats};
+use crate::nn::gpt::{ForwardOptions, Gpt};
+use crate::nn::{HeadMask, KvCache};
+use crate::probs::argmax;
+use crate::readback::read_floats;
+use crate::trace::AttentionRows;
+use crate::trace::attention_map::AttentionMatrix;
 
 /// Steps whose attention rows are kept whatever they are needed for: going back a few steps
 /// redraws at once. Older steps keep only what Back needs (tokens, logits) and recompute their
@@ -406,7 +409,7 @@ pub async fn window_attention(
 
 /// The attention rows of batch row `row` of a pass run with `trace: true`.
 async fn read_trace(
-    tensors: Option<crate::model::TraceTensors>,
+    tensors: Option<crate::nn::trace::TraceTensors>,
     row: usize,
 ) -> Result<AttentionRows> {
     let tensors =
@@ -428,7 +431,7 @@ pub async fn greedy_path(
     let mut sum = 0.0;
     for _ in 0..n {
         let step = generator.step().await?;
-        sum += crate::sampling::log_softmax(&step.logits)[step.chosen as usize];
+        sum += crate::probs::log_softmax(&step.logits)[step.chosen as usize];
         path.push((step.chosen, sum));
     }
     Ok(path)
@@ -437,8 +440,8 @@ pub async fn greedy_path(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::tests::{TOKENS, tiny_model};
-    use crate::trace::block_on;
+    use crate::readback::block_on;
+    use crate::testing::{TOKENS, tiny_model};
 
     fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         a.iter()
@@ -553,16 +556,15 @@ mod tests {
     #[test]
     fn beam_search_on_a_three_token_gpt_equals_exhaustive_search() {
         let device = burn::tensor::Device::flex();
-        device.seed(5);
-        let model = crate::config::GptConfig::new(3, 8, 1, 1, 8).init(&device);
+        let model = crate::config::GptConfig::new(3, 8, 1, 1, 8).init_seeded(5, &device);
         let prompt = vec![1u32];
-        let best = crate::beam::tests::exhaustive_best(|generated| {
+        let best = crate::decode::beam::tests::exhaustive_best(|generated| {
             let seq: Vec<u32> = prompt.iter().chain(generated).copied().collect();
             let logits = block_on(read_floats(
                 model.forward(model.token_tensor(std::slice::from_ref(&seq))),
             ))
             .unwrap();
-            crate::sampling::log_softmax(&logits[(seq.len() - 1) * 3..])
+            crate::probs::log_softmax(&logits[(seq.len() - 1) * 3..])
         });
         let settings = DecodeSettings {
             strategy: Strategy::Beam,

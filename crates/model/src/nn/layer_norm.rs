@@ -4,23 +4,33 @@
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
 
+use crate::config::GptConfig;
+
 #[derive(Module, Debug)]
 pub struct LayerNorm {
+    /// γ, `[d_model]`.
     pub weight: Param<Tensor<1>>,
+    /// β, `[d_model]`.
     pub bias: Param<Tensor<1>>,
+    /// Added to the variance before the square root.
     pub eps: f64,
 }
 
 impl LayerNorm {
-    pub fn new(d_model: usize, eps: f64, device: &Device) -> Self {
+    /// The identity LayerNorm of a model shaped `config` (weight 1, bias 0).
+    pub fn new(config: &GptConfig, device: &Device) -> Self {
         Self {
-            weight: Param::from_tensor(Tensor::ones([d_model], device)),
-            bias: Param::from_tensor(Tensor::zeros([d_model], device)),
-            eps,
+            weight: Param::from_tensor(Tensor::ones([config.d_model], device)),
+            bias: Param::from_tensor(Tensor::zeros([config.d_model], device)),
+            eps: config.layer_norm_eps,
         }
     }
 
-    /// Normalises over the last dimension with the biased variance, as PyTorch does.
+    /// `(x − mean) / √(var + eps) · weight + bias` over the last dimension, with the biased
+    /// variance, as PyTorch does.
+    ///
+    /// # Shapes
+    /// `x`: `[..., d_model]` → the same shape.
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         let (var, mean) = x.clone().var_mean_bias(D - 1);
         let normalised = (x - mean) / (var + self.eps).sqrt();

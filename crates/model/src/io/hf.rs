@@ -6,11 +6,11 @@
 use safetensors::SafeTensors;
 use serde::Deserialize;
 
-use crate::bpe::BpeTokenizer;
-use crate::checkpoint::{Checkpoint, Weights, weights_from_safetensors};
 use crate::config::{Activation, GptConfig};
 use crate::error::{GlassboxError, Result};
-use crate::tokenizer::Tokenizer;
+use crate::io::checkpoint::{Checkpoint, Weights, weights_from_safetensors};
+use crate::tokenize::Tokenizer;
+use crate::tokenize::bpe::BpeTokenizer;
 
 /// The four files' names in a folder.
 pub const CONFIG_FILE: &str = "config.json";
@@ -259,8 +259,8 @@ mod tests {
     use safetensors::tensor::{Dtype, TensorView};
 
     use super::*;
-    use crate::checkpoint::read_weights;
-    use crate::trace::block_on;
+    use crate::io::checkpoint::read_weights;
+    use crate::readback::block_on;
 
     /// A byte-level vocabulary of 257 tokens: the 256 bytes (as GPT-2 writes them) and "he".
     fn vocab_and_merges() -> (String, String) {

@@ -6,6 +6,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::config::GptConfig;
+use crate::limits::{self, Budget};
+use crate::probs::{argmax, entropy, ranked, softmax};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
@@ -74,12 +78,12 @@ impl DecodeSettings {
             return Err(format!("top-p must be in (0, 1] (got {})", self.top_p));
         }
         if self.strategy == Strategy::Beam
-            && !(1..=crate::limits::MAX_BEAM_WIDTH).contains(&self.beam_width)
+            && !(1..=crate::ceilings::MAX_BEAM_WIDTH).contains(&self.beam_width)
         {
             return Err(format!(
                 "beam width is {}; it must be from 1 to {}",
-                crate::limits::format_count(self.beam_width),
-                crate::limits::MAX_BEAM_WIDTH
+                crate::units::format_count(self.beam_width),
+                crate::ceilings::MAX_BEAM_WIDTH
             ));
         }
         if !self.length_penalty.is_finite() {
@@ -90,98 +94,27 @@ impl DecodeSettings {
         }
         Ok(())
     }
-}
 
-/// Numerically stable softmax, f32 values with an f64 normaliser (see `log_softmax`); `-inf`
-/// logits get probability 0, and a row with no finite logit is uniform (never NaN).
-pub fn softmax(logits: &[f32]) -> Vec<f32> {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    if !max.is_finite() {
-        return vec![1.0 / logits.len() as f32; logits.len()];
+    /// Sequences one step runs through the model: the beams, or one.
+    pub fn rows(&self) -> usize {
+        match self.strategy {
+            Strategy::Beam => self.beam_width,
+            Strategy::Greedy | Strategy::Sample => 1,
+        }
     }
-    // NaN (a broken model's output) counts as -inf.
-    let exps: Vec<f32> = logits
-        .iter()
-        .map(|&l| if l.is_nan() { 0.0 } else { (l - max).exp() })
-        .collect();
-    let sum: f64 = exps.iter().map(|&e| e as f64).sum();
-    exps.into_iter().map(|e| (e as f64 / sum) as f32).collect()
-}
 
-/// Log-probabilities; the normaliser is summed in f64 (a plain f32 sum over GPT-2's 50,257 tokens
-/// drifts by ~1e-4, more than `transformers`' pairwise-summed float32 result).
-pub fn log_softmax(logits: &[f32]) -> Vec<f32> {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f64 = logits.iter().map(|&l| ((l - max) as f64).exp()).sum();
-    let log_sum = sum.ln() as f32;
-    logits.iter().map(|&l| l - max - log_sum).collect()
-}
-
-/// Index of the largest value; the first one on ties (as `argmax` in PyTorch).
-pub fn argmax(values: &[f32]) -> usize {
-    values
-        .iter()
-        .enumerate()
-        .fold(0, |best, (i, &v)| if v > values[best] { i } else { best })
-}
-
-/// Shannon entropy in nats.
-pub fn entropy(probs: &[f32]) -> f32 {
-    probs
-        .iter()
-        .filter(|&&p| p > 0.0)
-        .map(|&p| -p * p.ln())
-        .sum()
-}
-
-/// The `n` largest values as `(id, value)`, largest first, ties by id.
-pub fn top_n(values: &[f32], n: usize) -> Vec<(u32, f32)> {
-    ranked(values)
-        .into_iter()
-        .take(n)
-        .map(|id| (id as u32, values[id]))
-        .collect()
-}
-
-/// Rank of `id` among `values` in the order of `top_n` (0 = the largest).
-pub fn rank_of(values: &[f32], id: usize) -> usize {
-    let v = values[id];
-    values
-        .iter()
-        .enumerate()
-        .filter(|&(i, &w)| w > v || (w == v && i < id))
-        .count()
-}
-
-/// Mean cross-entropy (nats) of predicting `ids[t + 1]` from row `t` of `logits` (`[time, vocab]`,
-/// row-major) for every row that has a next token; `None` when there is none.
-pub fn mean_next_token_loss(logits: &[f32], vocab: usize, ids: &[u32]) -> Option<f32> {
-    let n = ids.len().saturating_sub(1).min(logits.len() / vocab);
-    (n > 0).then(|| {
-        let total: f64 = (0..n)
-            .map(|t| -log_softmax(&logits[t * vocab..(t + 1) * vocab])[ids[t + 1] as usize] as f64)
-            .sum();
-        (total / n as f64) as f32
-    })
-}
-
-/// KL(P‖Q) in nats between the softmaxes of two logit vectors, summed in f64.
-pub fn kl_divergence(p_logits: &[f32], q_logits: &[f32]) -> f32 {
-    let (log_p, log_q) = (log_softmax(p_logits), log_softmax(q_logits));
-    log_p
-        .iter()
-        .zip(&log_q)
-        .filter(|(lp, _)| lp.is_finite())
-        .map(|(&lp, &lq)| (lp as f64).exp() * (lp as f64 - lq as f64))
-        .sum::<f64>()
-        .max(0.0) as f32
-}
-
-/// Ids sorted by value, largest first, ties by id.
-fn ranked(values: &[f32]) -> Vec<usize> {
-    let mut ids: Vec<usize> = (0..values.len()).collect();
-    ids.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
-    ids
+    /// Whether these settings are valid and their next step over a `window`-token window fits
+    /// `budget` beside `copies` copies of `config`'s weights.
+    pub fn check_step(
+        &self,
+        config: &GptConfig,
+        window: usize,
+        copies: f64,
+        budget: Budget,
+    ) -> Result<(), String> {
+        self.validate()?;
+        limits::check_step(self.rows(), config, window, copies, budget)
+    }
 }
 
 /// Keeps exactly the `k` largest logits (ties broken by id); `k = 0` or `k ≥ len` keeps all.
@@ -391,6 +324,7 @@ pub fn step_uniform(seed: u64, step: usize) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ceilings::MAX_BEAM_WIDTH;
 
     /// No temperature, top-p or top-k a user can ask for puts a non-finite number on screen.
     #[test]
@@ -466,7 +400,7 @@ mod tests {
             ..Default::default()
         };
         assert!(beam(0).validate().is_err());
-        assert!(beam(crate::limits::MAX_BEAM_WIDTH).validate().is_ok());
+        assert!(beam(crate::ceilings::MAX_BEAM_WIDTH).validate().is_ok());
         let err = beam(10_000).validate().unwrap_err();
         assert!(err.contains("10,000") && err.contains("64"), "{err}");
         let nan_penalty = DecodeSettings {
@@ -484,17 +418,6 @@ mod tests {
             top_k,
             top_p,
             ..Default::default()
-        }
-    }
-
-    #[test]
-    fn softmax_sums_to_one_and_orders_like_logits() {
-        let p = softmax(&LOGITS);
-        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
-        assert_eq!(argmax(&p), 3);
-        let lp = log_softmax(&LOGITS);
-        for (a, b) in p.iter().zip(&lp) {
-            assert!((a.ln() - b).abs() < 1e-5);
         }
     }
 
@@ -566,5 +489,41 @@ mod tests {
             let id = filtered.sample_with(step_uniform(1, s));
             assert!(id == 0 || id == 3);
         }
+    }
+
+    #[test]
+    fn a_step_is_bounded_by_memory_and_the_beam_width_by_the_ceiling() {
+        let gpt2 = GptConfig::new(50257, 1024, 12, 12, 768);
+        let beams = |width| DecodeSettings {
+            strategy: Strategy::Beam,
+            beam_width: width,
+            ..Default::default()
+        };
+        let tab = Budget::BROWSER_TAB;
+        let err = beams(10_000).check_step(&gpt2, 16, 2.0, tab).unwrap_err();
+        assert!(err.contains("beam width"), "the ceiling first: {err}");
+        let err = beams(60).check_step(&gpt2, 512, 2.0, tab).unwrap_err();
+        assert!(err.contains("60 beams") && err.contains("at most"), "{err}");
+        assert!(beams(4).check_step(&gpt2, 16, 2.0, tab).is_ok());
+        let shipped = GptConfig::new(84, 128, 4, 4, 128);
+        assert!(
+            beams(MAX_BEAM_WIDTH)
+                .check_step(&shipped, 128, 2.0, tab)
+                .is_ok()
+        );
+        let greedy = DecodeSettings {
+            beam_width: 10_000,
+            ..Default::default()
+        };
+        assert!(
+            greedy.check_step(&gpt2, 16, 2.0, tab).is_ok(),
+            "the width matters only to beam search"
+        );
+        let huge = GptConfig::new(50257, 32768, 24, 16, 1024);
+        let err = greedy.check_step(&huge, 32768, 2.0, tab).unwrap_err();
+        assert!(
+            err.contains("32,768 tokens") && err.contains("Reset"),
+            "{err}"
+        );
     }
 }

@@ -2,9 +2,10 @@
 //! which heads matter most (each head switched off alone, ranked by the loss increase).
 
 use crate::error::{GlassboxError, Result};
-use crate::model::{ForwardOptions, Gpt, HeadMask};
-use crate::probe::ProbeRun;
-use crate::sampling::kl_divergence;
+use crate::nn::HeadMask;
+use crate::nn::gpt::{ForwardOptions, Gpt};
+use crate::probs::kl_divergence;
+use crate::trace::probe::ProbeRun;
 
 /// One probe text run with and without the switched-off heads.
 #[derive(Clone, Debug, PartialEq)]
@@ -148,8 +149,8 @@ pub async fn rank_heads(model: &Gpt, ids: &[u32]) -> Result<Vec<HeadImportance>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::tests::{TOKENS, tiny_model};
-    use crate::trace::block_on;
+    use crate::readback::block_on;
+    use crate::testing::{TOKENS, tiny_model};
     use burn::module::Param;
 
     const LAST: usize = TOKENS.len() - 1;

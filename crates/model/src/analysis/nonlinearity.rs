@@ -2,10 +2,10 @@
 //! token, and what the model predicts when one block's MLP keeps only its linear part.
 
 use crate::error::Result;
-use crate::model::{ForwardOptions, Gpt};
-use crate::probe::ProbeRun;
-use crate::sampling::kl_divergence;
+use crate::nn::gpt::{ForwardOptions, Gpt};
+use crate::probs::kl_divergence;
 use crate::trace::Trace;
+use crate::trace::probe::ProbeRun;
 
 /// One block's MLP hidden units at one position.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,7 +44,7 @@ impl MlpActivity {
 
     /// The `k` units with the largest output, descending (ties by index).
     pub fn most_active(&self, k: usize) -> Vec<Unit> {
-        crate::sampling::top_n(&self.post, k)
+        crate::probs::top_n(&self.post, k)
             .into_iter()
             .map(|(i, post)| Unit {
                 index: i as usize,
@@ -129,8 +129,8 @@ pub async fn linearised_effect(model: &Gpt, ids: &[u32], layer: usize) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::tests::{TOKENS, tiny_model};
-    use crate::trace::block_on;
+    use crate::readback::block_on;
+    use crate::testing::{TOKENS, max_diff, tiny_model};
     use burn::module::Param;
 
     fn traced_run(model: &Gpt) -> ProbeRun {
@@ -139,13 +139,6 @@ mod tests {
             ..Default::default()
         };
         block_on(ProbeRun::run(model, &TOKENS, &options)).unwrap()
-    }
-
-    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max)
     }
 
     #[test]
@@ -193,7 +186,7 @@ mod tests {
         assert_eq!(MlpActivity::from_trace(trace, 2, 0), None);
         assert_eq!(activity.pre.len(), 64);
         for (pre, post) in activity.pre.iter().zip(&activity.post) {
-            let expected = crate::mlp::gelu_tanh(burn::tensor::Tensor::<1>::from_floats(
+            let expected = crate::nn::mlp::gelu_tanh(burn::tensor::Tensor::<1>::from_floats(
                 [*pre],
                 &model.device(),
             ))

@@ -4,10 +4,10 @@
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::model::{ForwardOptions, Gpt};
-use crate::probe::ProbeRun;
-use crate::sampling::top_n;
-use crate::tokenizer::Tokenizer;
+use crate::nn::gpt::{ForwardOptions, Gpt};
+use crate::probs::top_n;
+use crate::tokenize::Tokenizer;
+use crate::trace::probe::ProbeRun;
 
 pub const TOPK_PER_POSITION: usize = 10;
 

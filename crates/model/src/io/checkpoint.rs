@@ -10,10 +10,10 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
 use crate::config::GptConfig;
+use crate::config::TrainConfig;
 use crate::error::{GlassboxError, Result};
-use crate::model::Gpt;
-use crate::tokenizer::Tokenizer;
-use crate::training::TrainConfig;
+use crate::nn::gpt::Gpt;
+use crate::tokenize::Tokenizer;
 
 const PREFIX: &str = "transformer.";
 const METADATA_KEY: &str = "glassbox";
@@ -452,9 +452,9 @@ impl Checkpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::tests::{TOKENS, tiny_model};
-    use crate::tokenizer::CharTokenizer;
-    use crate::trace::{block_on, read_floats};
+    use crate::readback::{block_on, read_floats};
+    use crate::testing::{TOKENS, tiny_model};
+    use crate::tokenize::CharTokenizer;
 
     fn checkpoint() -> (Gpt, Checkpoint) {
         let model = tiny_model();

@@ -2,9 +2,10 @@
 //! the MLP's linear part, teacher forcing) start from.
 
 use crate::error::{GlassboxError, Result};
-use crate::model::{ForwardOptions, Gpt};
-use crate::sampling::mean_next_token_loss;
-use crate::trace::{Trace, read_floats};
+use crate::nn::gpt::{ForwardOptions, Gpt};
+use crate::probs::mean_next_token_loss;
+use crate::readback::read_floats;
+use crate::trace::Trace;
 
 pub struct ProbeRun {
     pub ids: Vec<u32>,

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Activation, GptConfig};
-use crate::run::{RunRecord, RunSettings};
+use crate::train::run::{RunRecord, RunSettings};
 
 /// The built-in experiments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -382,7 +382,7 @@ pub fn results_csv(results: &[VariantResult]) -> String {
 mod tests {
     use super::*;
     use crate::config::Preset;
-    use crate::training::TrainConfig;
+    use crate::config::TrainConfig;
 
     fn base() -> RunSettings {
         RunSettings {
@@ -469,18 +469,17 @@ mod tests {
     /// Fine-tuning a model on a few pairs lowers the loss on them, and the verdict says so.
     #[test]
     fn post_training_lowers_the_loss_on_the_pairs() {
-        use crate::checkpoint::Checkpoint;
-        use crate::run::TrainingRun;
-        use crate::tokenizer::{CharTokenizer, Tokenizer};
-        use crate::trace::block_on;
+        use crate::io::checkpoint::Checkpoint;
+        use crate::readback::block_on;
+        use crate::tokenize::{CharTokenizer, Tokenizer};
+        use crate::train::run::TrainingRun;
         use burn::tensor::Device;
 
         let pairs = QaPairs::parse("Q: Who?\nA: Romeo.\nQ: Where?\nA: Verona.").unwrap();
         let tokenizer = Tokenizer::Char(CharTokenizer::from_corpus(&pairs.text()).unwrap());
         let device = Device::flex();
-        device.seed(5);
         let config = Preset::Tiny.config(tokenizer.vocab_size());
-        let model = config.init(&device);
+        let model = config.init_seeded(5, &device);
         let base = block_on(Checkpoint::from_model(
             &model, &config, tokenizer, None, None,
         ))

@@ -1,10 +1,14 @@
 //! Reading a traced forward pass back to the CPU, where the UI and the CLI use it.
 //! Reads are asynchronous: WebGPU cannot read a tensor synchronously.
 
-use burn::tensor::{Tensor, TensorData, Transaction};
+pub mod attention_map;
+pub mod probe;
 
-use crate::error::{GlassboxError, Result};
-use crate::model::TraceTensors;
+use burn::tensor::{Tensor, Transaction};
+
+use crate::error::Result;
+use crate::nn::trace::TraceTensors;
+use crate::readback::{floats, read_all, read_floats};
 
 /// The trace of one sequence for the positions a forward pass processed, as flat row-major arrays.
 #[derive(Clone, Debug, PartialEq)]
@@ -127,29 +131,4 @@ impl AttentionRows {
         let start = ((layer * self.n_head + head) * self.n_query + query) * self.n_key;
         &self.data[start..start + self.n_key]
     }
-}
-
-fn readback(error: impl std::fmt::Debug) -> GlassboxError {
-    GlassboxError::Readback(format!("{error:?}"))
-}
-
-/// Reads every tensor registered in `transaction`, in one trip to the device.
-pub(crate) async fn read_all(transaction: Transaction) -> Result<Vec<TensorData>> {
-    transaction.execute_async().await.map_err(readback)
-}
-
-/// A float tensor's data as a flat vector.
-pub(crate) fn floats(data: TensorData) -> Result<Vec<f32>> {
-    data.try_into_vec::<f32>().map_err(readback)
-}
-
-/// Reads a float tensor into a flat vector.
-pub async fn read_floats<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
-    floats(tensor.into_data_async().await.map_err(readback)?)
-}
-
-/// Runs a read to completion on native targets, where device reads finish without an event loop.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    pollster::block_on(future)
 }

@@ -2,13 +2,15 @@
 //! at once (the causal mask keeps each position from seeing later ones); generation must feed
 //! each token back and run again. Both give the same predictions for the same prefix.
 
-use crate::attention_map::AttentionMatrix;
 use crate::error::{GlassboxError, Result};
-use crate::model::Gpt;
-use crate::model::{ForwardOptions, KvCache};
-use crate::probe::{ProbeRun, check_probe};
-use crate::sampling::{log_softmax, top_n};
-use crate::trace::{Trace, read_floats};
+use crate::nn::KvCache;
+use crate::nn::gpt::ForwardOptions;
+use crate::nn::gpt::Gpt;
+use crate::probs::{log_softmax, top_n};
+use crate::readback::read_floats;
+use crate::trace::Trace;
+use crate::trace::attention_map::AttentionMatrix;
+use crate::trace::probe::{ProbeRun, check_probe};
 
 /// What the model predicts after one position of a text.
 #[derive(Clone, Debug, PartialEq)]
@@ -142,8 +144,8 @@ pub async fn one_at_a_time(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::tests::{TOKENS, tiny_model};
-    use crate::trace::block_on;
+    use crate::readback::block_on;
+    use crate::testing::{TOKENS, tiny_model};
 
     #[test]
     fn the_parallel_pass_predicts_what_generation_predicts_one_token_at_a_time() {

@@ -1,13 +1,13 @@
 //! One pre-LayerNorm transformer block: `x + attn(ln_1(x))`, then `x + mlp(ln_2(x))`.
 
 use burn::module::Module;
-use burn::nn::Initializer;
 use burn::tensor::{Device, Tensor};
 
-use crate::attention::{AttentionInputs, CausalSelfAttention, LayerKv};
 use crate::config::GptConfig;
-use crate::layer_norm::LayerNorm;
-use crate::mlp::{Mlp, MlpOptions};
+use crate::nn::attention::{AttentionInputs, CausalSelfAttention};
+use crate::nn::cache::LayerKv;
+use crate::nn::layer_norm::LayerNorm;
+use crate::nn::mlp::{Mlp, MlpOptions};
 
 #[derive(Module, Debug)]
 pub struct Block {
@@ -26,34 +26,21 @@ pub struct BlockOutput {
 }
 
 impl Block {
+    /// Block `layer` of a model shaped `config` (without attention where the config says so).
     pub fn new(config: &GptConfig, layer: usize, device: &Device) -> Self {
-        // GPT-2's init: N(0, 0.02), residual projections scaled by 1/sqrt(2·layers).
-        let init = Initializer::Normal {
-            mean: 0.0,
-            std: 0.02,
-        };
-        let proj_init = Initializer::Normal {
-            mean: 0.0,
-            std: 0.02 / (2.0 * config.n_layer as f64).sqrt(),
-        };
         let attends = config.has_attention(layer);
         Self {
-            ln_1: attends.then(|| LayerNorm::new(config.d_model, config.layer_norm_eps, device)),
-            attn: attends.then(|| {
-                CausalSelfAttention::new(config.d_model, config.n_head, &init, &proj_init, device)
-            }),
-            ln_2: LayerNorm::new(config.d_model, config.layer_norm_eps, device),
-            mlp: Mlp::new(
-                config.d_model,
-                config.d_mlp(),
-                config.activation,
-                &init,
-                &proj_init,
-                device,
-            ),
+            ln_1: attends.then(|| LayerNorm::new(config, device)),
+            attn: attends.then(|| CausalSelfAttention::new(config, device)),
+            ln_2: LayerNorm::new(config, device),
+            mlp: Mlp::new(config, device),
         }
     }
 
+    /// The block's two residual updates.
+    ///
+    /// # Shapes
+    /// `x`: `[batch, new, d_model]` → output `[batch, new, d_model]`.
     pub fn forward(
         &self,
         x: Tensor<3>,
