@@ -1,15 +1,13 @@
+use std::fs::File;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use glassbox_model::io::checkpoint::TrainingRecord;
 use glassbox_model::readback::block_on;
-use glassbox_model::tokenize::CharTokenizer;
-use glassbox_model::train::data::Corpus;
-use glassbox_model::train::run::CurvePoint;
-use glassbox_model::{Checkpoint, Preset, Tokenizer, TrainConfig, Trainer};
+use glassbox_model::train::run::{CurvePoint, RunRecord};
+use glassbox_model::{Preset, RunSettings, TrainConfig, TrainingRun};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{checks, source};
@@ -50,6 +48,8 @@ pub struct TrainArgs {
     eval_every: usize,
 }
 
+/// Trains with the same `TrainingRun` the Train tab drives (no samples or snapshots: the curve
+/// goes to a CSV and the checkpoint is saved at every evaluation).
 pub fn run(args: TrainArgs) -> Result<()> {
     let curve_path = args
         .curve
@@ -63,113 +63,102 @@ pub fn run(args: TrainArgs) -> Result<()> {
     inputs.push(("the --out checkpoint", args.out.clone()));
     checks::refuse_overwrite("--curve", &curve_path, &inputs)?;
 
-    let device = source::device();
     let (text, corpus_name) = source::read_corpus(&args.corpus)?;
-    let (mut trainer, tokenizer, model_config) = match &args.resume {
-        Some(path) => {
-            let checkpoint = source::load_checkpoint(path)?;
-            let record = checkpoint
-                .training
-                .clone()
-                .context("the checkpoint has no training record to resume")?;
-            let model = checkpoint.to_model(&device.clone().autodiff())?;
-            let corpus = Corpus::split(
-                checkpoint.tokenizer.encode(&text)?,
-                checkpoint.config.context_length,
-            )?;
-            let mut config = record.train_config.clone();
-            config.total_steps = args.steps;
-            let trainer = Trainer::new(model, corpus, override_config(config, &args))
-                .resume_at(record.step, checkpoint.optimizer_state.clone())?;
-            (trainer, checkpoint.tokenizer, checkpoint.config)
-        }
-        None => {
-            let tokenizer = Tokenizer::Char(CharTokenizer::from_corpus(&text)?);
-            let model_config = Preset::from_name(&args.preset)
-                .map_err(anyhow::Error::msg)?
-                .config(tokenizer.vocab_size());
-            let corpus = Corpus::split(tokenizer.encode(&text)?, model_config.context_length)?;
-            let config = override_config(TrainConfig::new(args.steps), &args);
-            device.seed(config.seed);
-            let model = model_config.init(&device.clone().autodiff());
-            (Trainer::new(model, corpus, config), tokenizer, model_config)
-        }
-    };
+    let mut run = open_run(&args, &text, corpus_name.clone())?;
+    let config = run.model_config().clone();
     glassbox_model::limits::check_training(
-        &model_config,
-        trainer.config.batch_size,
+        &config,
+        run.record.settings.train.batch_size,
         source::machine_budget(),
     )
     .map_err(anyhow::Error::msg)?;
-    if trainer.step() >= args.steps {
+    if run.is_finished() {
         bail!(
             "the checkpoint is already at step {} (asked for {})",
-            trainer.step(),
+            run.step(),
             args.steps
         );
     }
-    println!("training {} on {corpus_name}", model_config.summary());
+    println!("training {} on {corpus_name}", config.summary());
 
-    let resuming = args.resume.is_some() && curve_path.exists();
-    let mut curve = std::fs::OpenOptions::new()
-        .create(true)
-        .append(resuming)
-        .write(true)
-        .truncate(!resuming)
-        .open(&curve_path)
-        .with_context(|| format!("cannot write {}", curve_path.display()))?;
-    if !resuming {
-        writeln!(curve, "{}", CurvePoint::CSV_HEADER)?;
-    }
-
-    let bar = ProgressBar::new(args.steps as u64).with_position(trainer.step() as u64);
+    let mut curve = open_curve(&curve_path, args.resume.is_some())?;
+    let bar = ProgressBar::new(args.steps as u64).with_position(run.step() as u64);
     bar.set_style(ProgressStyle::with_template(
         "{bar:40} {pos}/{len} steps [{elapsed_precise} < {eta_precise}] {msg}",
     )?);
     let started = Instant::now();
     let mut val_loss = None;
-    while trainer.step() < args.steps {
-        let metrics = block_on(trainer.train_step())?;
-        let evaluate = metrics.step % args.eval_every == 0 || metrics.step == args.steps;
-        if evaluate {
-            val_loss = Some(block_on(trainer.validation_loss())?);
-        }
-        let val_text = val_loss.map_or(String::new(), |v| format!("{v:.4}"));
-        let point = CurvePoint {
-            step: metrics.step,
-            loss: metrics.loss,
-            learning_rate: metrics.learning_rate,
-            val_loss: if evaluate { val_loss } else { None },
-            elapsed_s: started.elapsed().as_secs_f64(),
-        };
+    while !run.is_finished() {
+        let report = block_on(run.train_step(|| started.elapsed().as_secs_f64()))?;
+        let point = report.point.context("a training step reports its loss")?;
         writeln!(curve, "{}", point.csv_row())?;
-        bar.set_message(format!("loss {:.3} val {val_text}", metrics.loss));
+        val_loss = point.val_loss.or(val_loss);
+        let val_text = val_loss.map_or(String::new(), |v| format!("{v:.4}"));
+        bar.set_message(format!("loss {:.3} val {val_text}", point.loss));
         bar.inc(1);
-        if evaluate {
+        if point.val_loss.is_some() {
             curve.flush()?;
-            save(
-                &trainer,
-                &model_config,
-                &tokenizer,
-                &corpus_name,
-                val_loss,
-                &args.out,
-            )?;
+            block_on(run.checkpoint())?.save(&args.out)?;
         }
     }
     bar.finish();
-    let tokens_per_s = (trainer.step() * trainer.config.batch_size * model_config.context_length)
-        as f64
+    let tokens_per_s = (run.step() * run.record.tokens_per_step()) as f64
         / started.elapsed().as_secs_f64();
     println!(
         "done: step {}, validation loss {}, {:.0} tokens/s; wrote {} and {}",
-        trainer.step(),
+        run.step(),
         val_loss.map_or("-".into(), |v| format!("{v:.4}")),
         tokens_per_s,
         args.out.display(),
         curve_path.display()
     );
     Ok(())
+}
+
+/// A new run of the preset, or the `--resume` checkpoint's run continued, until `--steps`.
+fn open_run(args: &TrainArgs, text: &str, corpus_name: String) -> Result<TrainingRun> {
+    let device = source::device().autodiff();
+    let settings = |model, train| RunSettings {
+        model,
+        train: override_config(train, args),
+        report_every: args.eval_every,
+        sample_prompt: String::new(),
+        sample_length: 0,
+        probe: String::new(),
+        corpus_name,
+    };
+    let Some(path) = &args.resume else {
+        let preset = Preset::from_name(&args.preset).map_err(anyhow::Error::msg)?;
+        // The vocabulary is the corpus's characters: `start` sets it.
+        let settings = settings(preset.config(1), TrainConfig::new(args.steps));
+        return Ok(TrainingRun::start(settings, text, None, &device)?);
+    };
+    let checkpoint = source::load_checkpoint(path)?;
+    let mut train = checkpoint
+        .training
+        .as_ref()
+        .context("the checkpoint has no training record to resume")?
+        .train_config
+        .clone();
+    train.total_steps = args.steps;
+    let record = RunRecord::new(settings(checkpoint.config.clone(), train));
+    Ok(TrainingRun::resume(&checkpoint, record, text, &device)?)
+}
+
+/// The loss-curve CSV: appended to when resuming a run that has one, else started afresh.
+fn open_curve(path: &Path, resuming: bool) -> Result<File> {
+    let append = resuming && path.exists();
+    let mut curve = std::fs::OpenOptions::new()
+        .create(true)
+        .append(append)
+        .write(true)
+        .truncate(!append)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    if !append {
+        writeln!(curve, "{}", CurvePoint::CSV_HEADER)?;
+    }
+    Ok(curve)
 }
 
 fn override_config(mut config: TrainConfig, args: &TrainArgs) -> TrainConfig {
@@ -186,29 +175,4 @@ fn override_config(mut config: TrainConfig, args: &TrainArgs) -> TrainConfig {
         config.seed = seed;
     }
     config
-}
-
-fn save(
-    trainer: &Trainer,
-    config: &glassbox_model::GptConfig,
-    tokenizer: &Tokenizer,
-    corpus: &str,
-    val_loss: Option<f32>,
-    out: &std::path::Path,
-) -> Result<()> {
-    let record = TrainingRecord {
-        train_config: trainer.config.clone(),
-        step: trainer.step(),
-        corpus: corpus.to_string(),
-        validation_loss: val_loss,
-    };
-    let checkpoint = block_on(Checkpoint::from_model(
-        &trainer.model(),
-        config,
-        tokenizer.clone(),
-        Some(record),
-        Some(block_on(trainer.optimizer_state())?),
-    ))?;
-    checkpoint.save(out)?;
-    Ok(())
 }

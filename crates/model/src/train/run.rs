@@ -31,9 +31,12 @@ pub struct RunSettings {
     pub train: TrainConfig,
     /// Validation loss, sample and attention snapshot every this many steps.
     pub report_every: usize,
+    /// Where each greedy sample starts.
     pub sample_prompt: String,
+    /// Tokens per sample; 0 takes none (the CLI's run).
     pub sample_length: usize,
-    /// The sentence whose attention is snapshotted (cut to the context length).
+    /// The sentence whose attention is snapshotted (cut to the context length); empty takes no
+    /// snapshot.
     pub probe: String,
     /// Where the text came from ("built-in Shakespeare", a file name, "pasted text").
     pub corpus_name: String,
@@ -103,6 +106,18 @@ pub struct StepReport {
 }
 
 impl RunRecord {
+    /// The record of a run that has not reported yet.
+    pub fn new(settings: RunSettings) -> Self {
+        Self {
+            settings,
+            probe_labels: Vec::new(),
+            curve: Vec::new(),
+            samples: Vec::new(),
+            snapshots: Vec::new(),
+            initial_val_loss: None,
+        }
+    }
+
     pub fn step(&self) -> usize {
         self.curve.last().map_or(0, |p| p.step)
     }
@@ -196,7 +211,6 @@ impl RunRecord {
 pub struct TrainingRun {
     trainer: Trainer,
     tokenizer: Tokenizer,
-    model_config: GptConfig,
     pub record: RunRecord,
     probe: Vec<u32>,
     sample_prompt: Vec<u32>,
@@ -229,14 +243,7 @@ impl TrainingRun {
             Some(base) => base.to_model(device)?,
             None => settings.model.init_seeded(settings.train.seed, device),
         };
-        let record = RunRecord {
-            probe_labels: Vec::new(),
-            settings,
-            curve: Vec::new(),
-            samples: Vec::new(),
-            snapshots: Vec::new(),
-            initial_val_loss: None,
-        };
+        let record = RunRecord::new(settings);
         Self::assemble(
             Trainer::new(model, corpus, record.settings.train.clone()),
             tokenizer,
@@ -288,13 +295,19 @@ impl TrainingRun {
                 .encode(text)
                 .map_err(|e| GlassboxError::Data(format!("{what}: {e}")))
         };
-        let mut probe = encode(&record.settings.probe, "the probe sentence")?;
+        // No probe: the run takes no snapshot; no sample length: no sample.
+        let mut probe = match record.settings.probe.as_str() {
+            "" => Vec::new(),
+            text => encode(text, "the probe sentence")?,
+        };
         probe.truncate(context);
-        let mut sample_prompt = encode(&record.settings.sample_prompt, "the sample prompt")?;
+        let mut sample_prompt = match record.settings.sample_length {
+            0 => Vec::new(),
+            _ => encode(&record.settings.sample_prompt, "the sample prompt")?,
+        };
         sample_prompt.truncate(context);
         record.probe_labels = probe.iter().map(|&id| tokenizer.token_label(id)).collect();
         Ok(Self {
-            model_config: record.settings.model.clone(),
             trainer,
             tokenizer,
             record,
@@ -316,7 +329,7 @@ impl TrainingRun {
     }
 
     pub fn model_config(&self) -> &GptConfig {
-        &self.model_config
+        &self.record.settings.model
     }
 
     /// Takes effect from the next step; the schedule keeps its shape around the new peak.
@@ -341,8 +354,8 @@ impl TrainingRun {
     pub async fn observe(&mut self) -> Result<StepReport> {
         let report = StepReport {
             point: None,
-            sample: Some(self.sample().await?),
-            snapshot: Some(self.snapshot().await?),
+            sample: self.sample().await?,
+            snapshot: self.snapshot().await?,
             initial_val_loss: Some(self.trainer.validation_loss().await?),
         };
         self.record.apply(&report);
@@ -374,8 +387,8 @@ impl TrainingRun {
             if let Some(point) = &mut report.point {
                 point.val_loss = Some(self.trainer.validation_loss().await?);
             }
-            report.sample = Some(self.sample().await?);
-            report.snapshot = Some(self.snapshot().await?);
+            report.sample = self.sample().await?;
+            report.snapshot = self.snapshot().await?;
         }
         if let Some(point) = &mut report.point {
             point.elapsed_s = elapsed_s();
@@ -384,7 +397,11 @@ impl TrainingRun {
         Ok(report)
     }
 
-    async fn sample(&self) -> Result<Sample> {
+    /// A greedy sample from the fixed prompt, unless the run takes none.
+    async fn sample(&self) -> Result<Option<Sample>> {
+        if self.record.settings.sample_length == 0 {
+            return Ok(None);
+        }
         let mut generator = Generator::new(
             self.model(),
             self.sample_prompt.clone(),
@@ -393,17 +410,21 @@ impl TrainingRun {
         for _ in 0..self.record.settings.sample_length {
             generator.step().await?;
         }
-        Ok(Sample {
+        Ok(Some(Sample {
             step: self.step(),
             text: self.tokenizer.decode(generator.tokens()),
-        })
+        }))
     }
 
-    async fn snapshot(&self) -> Result<AttentionSnapshot> {
-        Ok(AttentionSnapshot {
+    /// The probe sentence's attention, unless the run has no probe.
+    async fn snapshot(&self) -> Result<Option<AttentionSnapshot>> {
+        if self.probe.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(AttentionSnapshot {
             step: self.step(),
             attention: window_attention(&self.model(), &self.probe, &HeadMask::default()).await?,
-        })
+        }))
     }
 
     /// The run's checkpoint: weights, tokenizer, training record and AdamW's moments (to resume
@@ -417,7 +438,7 @@ impl TrainingRun {
         };
         Checkpoint::from_model(
             &self.model(),
-            &self.model_config,
+            &self.record.settings.model,
             self.tokenizer.clone(),
             Some(record),
             Some(self.trainer.optimizer_state().await?),
