@@ -2,24 +2,9 @@
 //! softmax over candidates, how the decoding strategy picks, and every attention head.
 
 mod components;
-mod download;
-mod experiments;
-mod heatmap;
-mod inside;
-mod loader;
-mod loss_chart;
-mod mlp_chart;
-mod open_model;
-mod opener;
-mod page;
-mod panic_banner;
-mod session;
+mod draw;
 mod state;
-mod store;
-mod train_form;
-mod training;
-mod url_state;
-mod worker_link;
+mod web;
 
 use components::attention::{AttentionPanel, Details, provide_attention};
 use components::candidates::Candidates;
@@ -29,15 +14,15 @@ use components::header::Header;
 use components::inside::InsideView;
 use components::timeline::Timeline;
 use components::train::TrainView;
-use experiments::ExperimentState;
-use inside::InsideState;
 use leptos::prelude::*;
-use state::{AppState, View};
-use training::TrainState;
+use state::experiments::ExperimentState;
+use state::inside::InsideState;
+use state::train::{Phase, TrainState};
+use state::{AppState, Tab};
 
 #[component]
 fn App() -> impl IntoView {
-    let url = url_state::read();
+    let url = web::url::read();
     let state = AppState::new(&url);
     provide_context(state);
     let train = TrainState::new(state, url.train.clone().unwrap_or_default());
@@ -79,10 +64,10 @@ fn App() -> impl IntoView {
         </Show>
         <ResumeOffer />
         {move || match state.view.get() {
-            View::Visualize => view! { <Visualizer /> }.into_any(),
-            View::Inside => view! { <InsideView /> }.into_any(),
-            View::Train => view! { <TrainView /> }.into_any(),
-            View::Experiments => view! { <ExperimentsView /> }.into_any(),
+            Tab::Generate => view! { <GenerateView /> }.into_any(),
+            Tab::Inside => view! { <InsideView /> }.into_any(),
+            Tab::Train => view! { <TrainView /> }.into_any(),
+            Tab::Experiments => view! { <ExperimentsView /> }.into_any(),
         }}
         </div>
     }
@@ -93,7 +78,7 @@ fn App() -> impl IntoView {
 fn Tabs() -> impl IntoView {
     let state = expect_context::<AppState>();
     let train = expect_context::<TrainState>();
-    let tab = move |view: View, label: &'static str, testid: &'static str| {
+    let tab = move |view: Tab, label: &'static str, testid: &'static str| {
         view! {
             <button role="tab" data-testid=testid class:active=move || state.view.get() == view
                 aria-selected=move || (state.view.get() == view).to_string()
@@ -102,12 +87,12 @@ fn Tabs() -> impl IntoView {
     };
     view! {
         <nav class="tabs" role="tablist">
-            {tab(View::Visualize, "Generate", "view-visualize")}
-            {tab(View::Inside, "Inside", "view-inside")}
-            {tab(View::Train, "Train", "view-train")}
-            {tab(View::Experiments, "Experiments", "view-experiments")}
+            {tab(Tab::Generate, "Generate", "view-visualize")}
+            {tab(Tab::Inside, "Inside", "view-inside")}
+            {tab(Tab::Train, "Train", "view-train")}
+            {tab(Tab::Experiments, "Experiments", "view-experiments")}
             <span class="hint">{move || match train.phase.get() {
-                training::Phase::Running => format!(
+                Phase::Running => format!(
                     "training: step {}",
                     train.record.with(|r| r.as_ref().map_or(0, |r| r.step()))
                 ),
@@ -147,7 +132,7 @@ fn ResumeOffer() -> impl IntoView {
 }
 
 #[component]
-fn Visualizer() -> impl IntoView {
+fn GenerateView() -> impl IntoView {
     let state = expect_context::<AppState>();
     // The grid's shape comes from the model: redrawn whole when another model is adopted.
     let shape = Memo::new(move |_| state.model_shape.get());
@@ -181,6 +166,6 @@ fn Visualizer() -> impl IntoView {
 
 fn main() {
     glassbox_browser::start_module();
-    panic_banner::install();
+    components::panic_banner::install();
     leptos::mount::mount_to_body(App);
 }

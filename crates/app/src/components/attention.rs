@@ -9,8 +9,9 @@ use glassbox_model::{AttentionMatrix, HeadView};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use crate::heatmap::{self, Layout, Scale};
-use crate::state::{AppState, now_ms};
+use crate::draw::heatmap::{self, Layout, Scale};
+use crate::state::AppState;
+use crate::web::clock::now_ms;
 
 type Attention = Memo<Option<Arc<AttentionMatrix>>>;
 
@@ -370,7 +371,7 @@ fn Heatmap(
     let save_csv = move |_| {
         if let Some((size, values, _)) = data.get_untracked() {
             let csv = heatmap::matrix_csv(size, &values, &window_labels(state));
-            crate::download::save_bytes(csv.as_bytes(), &format!("glassbox-{testid}.csv"));
+            crate::web::download::save_bytes(csv.as_bytes(), &format!("glassbox-{testid}.csv"));
         }
     };
     view! {

@@ -4,8 +4,8 @@
 
 use leptos::prelude::*;
 
-use crate::inside::InsideState;
 use crate::state::AppState;
+use crate::state::inside::InsideState;
 
 pub fn percent(p: f32) -> String {
     if p >= 0.001 || p == 0.0 {

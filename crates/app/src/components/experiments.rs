@@ -10,10 +10,10 @@ use glassbox_model::train::experiment::{
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use crate::experiments::{ArchitectureForm, Choice, ExperimentState};
-use crate::heatmap;
-use crate::loss_chart;
+use crate::draw::heatmap;
+use crate::draw::loss_chart;
 use crate::state::AppState;
+use crate::state::experiments::{ArchitectureForm, Choice, ExperimentState};
 
 #[component]
 pub fn ExperimentsView() -> impl IntoView {
@@ -193,7 +193,7 @@ pub fn ExperimentsView() -> impl IntoView {
                 {post_training}
                 <div class="row-actions">
                     <button class="small secondary" data-testid="experiment-csv" disabled=move || exp.record.with(Option::is_none)
-                        on:click=move |_| crate::download::save_bytes(results_csv(&exp.results()).as_bytes(), "glassbox-experiment.csv")>"Table as CSV"</button>
+                        on:click=move |_| crate::web::download::save_bytes(results_csv(&exp.results()).as_bytes(), "glassbox-experiment.csv")>"Table as CSV"</button>
                     <button class="small secondary" data-testid="experiment-png" disabled=move || exp.record.with(Option::is_none)
                         on:click=move |_| if let Some(el) = canvas.get() { heatmap::save_png(&el, "glassbox-experiment.png") }>"Chart as PNG"</button>
                 </div>

@@ -6,5 +6,6 @@ pub mod controls;
 pub mod experiments;
 pub mod header;
 pub mod inside;
+pub mod panic_banner;
 pub mod timeline;
 pub mod train;

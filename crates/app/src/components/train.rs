@@ -8,10 +8,10 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use crate::components::attention::{draw_grid, grid_canvases, grid_view};
-use crate::heatmap::{self, Scale};
-use crate::loss_chart::{self, PlotArea};
+use crate::draw::heatmap::{self, Scale};
+use crate::draw::loss_chart::{self, PlotArea};
 use crate::state::AppState;
-use crate::training::{CorpusChoice, Phase, StartFrom, TrainForm, TrainState};
+use crate::state::train::{CorpusChoice, Phase, StartFrom, TrainForm, TrainState};
 
 #[component]
 pub fn TrainView() -> impl IntoView {
@@ -448,7 +448,7 @@ fn LossPanel() -> impl IntoView {
                 <button class="small secondary" data-testid="train-curve-csv"
                     disabled=move || train.record.with(Option::is_none)
                     on:click=move |_| train.record.with(|r| if let Some(r) = r {
-                        crate::download::save_bytes(r.curve_csv().as_bytes(), "glassbox-loss-curve.csv");
+                        crate::web::download::save_bytes(r.curve_csv().as_bytes(), "glassbox-loss-curve.csv");
                     })
                     title="Every step's training loss, the validation losses, learning rate and time, as the CLI writes them.">"Curve as CSV"</button>
                 <button class="small secondary" disabled=move || train.record.with(Option::is_none)

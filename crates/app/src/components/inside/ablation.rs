@@ -6,9 +6,9 @@ use leptos::prelude::*;
 
 use super::JobStatus;
 use crate::components::candidates::percent;
-use crate::heatmap;
-use crate::inside::InsideState;
+use crate::draw::heatmap;
 use crate::state::AppState;
+use crate::state::inside::InsideState;
 
 /// Rows of the with/without comparison.
 const COMPARED: usize = 10;

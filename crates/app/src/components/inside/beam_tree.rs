@@ -5,8 +5,8 @@ use glassbox_model::decode::beam::{BeamTree, Fate};
 use leptos::prelude::*;
 
 use super::JobStatus;
-use crate::inside::InsideState;
 use crate::state::AppState;
+use crate::state::inside::InsideState;
 
 const COLUMN: f64 = 132.0;
 const ROW: f64 = 34.0;

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 use super::{JobStatus, PositionPicker};
 use crate::components::candidates::percent;
-use crate::inside::InsideState;
 use crate::state::AppState;
+use crate::state::inside::InsideState;
 
 /// Positions the every-position table shows (the last ones).
 const GRID_POSITIONS: usize = 64;

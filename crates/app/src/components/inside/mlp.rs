@@ -8,9 +8,9 @@ use leptos::prelude::*;
 
 use super::{JobStatus, PositionPicker};
 use crate::components::candidates::percent;
-use crate::inside::InsideState;
-use crate::mlp_chart;
+use crate::draw::mlp_chart;
 use crate::state::AppState;
+use crate::state::inside::InsideState;
 
 const BINS: usize = 40;
 const TOP_UNITS: usize = 10;

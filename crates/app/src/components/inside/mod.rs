@@ -10,8 +10,8 @@ mod teacher;
 
 use leptos::prelude::*;
 
-use crate::inside::{Analysis, InsideState};
 use crate::state::AppState;
+use crate::state::inside::{Analysis, InsideState};
 
 /// A panel's status line while its analysis runs or after it failed.
 #[component]
@@ -99,7 +99,7 @@ pub fn InsideView() -> impl IntoView {
                 <div class="inside-panels">
                     <lens::LensPanel />
                     <ablation::AblationPanel />
-                    <similarity::SimilarityPanel />
+                    <similarity::DiversityPanel />
                     <mlp::MlpPanel />
                     <teacher::TeacherPanel />
                     <beam_tree::BeamTreePanel />

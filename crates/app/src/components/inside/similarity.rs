@@ -8,12 +8,12 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::JobStatus;
-use crate::heatmap::{self, Scale};
-use crate::inside::InsideState;
+use crate::draw::heatmap::{self, Scale};
 use crate::state::AppState;
+use crate::state::inside::InsideState;
 
 #[component]
-pub fn SimilarityPanel() -> impl IntoView {
+pub fn DiversityPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
     let inside = expect_context::<InsideState>();
     // `None`: every layer.

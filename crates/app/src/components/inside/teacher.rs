@@ -8,9 +8,9 @@ use leptos::prelude::*;
 
 use super::JobStatus;
 use crate::components::candidates::percent;
-use crate::heatmap::{self, Scale};
-use crate::inside::InsideState;
+use crate::draw::heatmap::{self, Scale};
 use crate::state::AppState;
+use crate::state::inside::InsideState;
 
 #[component]
 pub fn TeacherPanel() -> impl IntoView {

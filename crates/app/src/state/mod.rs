@@ -2,6 +2,14 @@
 //! backend, step, back, reset). Tensors and the generator stay in local stores; components only
 //! see the plain-data `Snapshot` and the records derived from it.
 
+pub mod experiments;
+pub mod inside;
+pub mod open_model;
+pub mod session;
+pub mod tab;
+pub mod train;
+pub mod train_form;
+
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -14,13 +22,14 @@ use glassbox_model::{
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::loader::{LoadedCheckpoint, fetch_shipped};
-use crate::open_model::{OpenModel, RESIDENT_COPIES};
-use crate::opener::Picked;
-pub use crate::page::{View, now_ms, yield_to_browser};
-use crate::session::{Session, Snapshot};
-use crate::train_form::TrainForm;
-use crate::url_state::{self, UrlState};
+use crate::state::open_model::{OpenModel, RESIDENT_COPIES};
+use crate::state::session::{Session, Snapshot};
+pub use crate::state::tab::Tab;
+use crate::state::train_form::TrainForm;
+use crate::web::clock::{now_ms, yield_to_browser};
+use crate::web::files::Picked;
+use crate::web::net::{LoadedCheckpoint, fetch_shipped};
+use crate::web::url::{self, UrlState};
 use glassbox_browser::backend::{Backend, webgpu_exposed};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -74,7 +83,7 @@ pub const TOP_N: usize = 20;
 
 #[derive(Clone, Copy)]
 pub struct AppState {
-    pub view: RwSignal<View>,
+    pub view: RwSignal<Tab>,
     pub status: RwSignal<Status>,
     pub backend: RwSignal<Backend>,
     /// The user (or the URL) chose the backend: keep it in shared links.
@@ -493,7 +502,7 @@ impl AppState {
                     .await
             };
             match opened.await {
-                Ok(()) => self.view.set(View::Visualize),
+                Ok(()) => self.view.set(Tab::Generate),
                 Err(msg) => self.error.set(Some(format!(
                     "cannot open the model: {msg} (the model open before is kept)"
                 ))),
@@ -700,8 +709,8 @@ impl AppState {
     pub fn sync_url(self, train: Signal<TrainForm>) {
         Effect::new(move |_| {
             let mut url = self.url_state();
-            url.train = (url.view == View::Train).then(|| train.get());
-            url_state::write(&url);
+            url.train = (url.view == Tab::Train).then(|| train.get());
+            url::write(&url);
         });
     }
 }

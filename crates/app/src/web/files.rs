@@ -8,8 +8,8 @@ use js_sys::Uint8Array;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::File;
 
-use crate::loader::LoadedCheckpoint;
-use crate::page::yield_to_browser;
+use crate::web::clock::yield_to_browser;
+use crate::web::net::LoadedCheckpoint;
 
 /// What a set of files is.
 pub enum Picked {

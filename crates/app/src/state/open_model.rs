@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use glassbox_model::{Gpt, GptConfig, Tokenizer};
 
-use crate::loader::LoadedCheckpoint;
-use crate::session::Session;
+use crate::state::session::Session;
+use crate::web::net::LoadedCheckpoint;
 
 /// Copies of the weights the page holds while a model is open: the checkpoint's (kept to reopen
 /// it) and the device's.

@@ -17,7 +17,8 @@ use glassbox_model::{AttentionMatrix, Distribution, HeadMask, Strategy};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::state::{AppState, View, yield_to_browser};
+use crate::state::{AppState, Tab};
+use crate::web::clock::yield_to_browser;
 
 /// Tokens the lens and the teacher-forced pass list per position.
 pub const TOP: usize = 5;
@@ -221,7 +222,7 @@ impl InsideState {
     }
 
     fn visible(&self) -> bool {
-        self.state.view.get() == View::Inside
+        self.state.view.get() == Tab::Inside
     }
 
     /// Re-runs each analysis when what it depends on changes (the Inside ones only while shown;

@@ -6,8 +6,8 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-use crate::heatmap::theme;
-use crate::loss_chart::{Chart, TRAIN, VALIDATION, colour, legend, themed};
+use crate::draw::loss_chart::{Chart, TRAIN, VALIDATION, colour, legend, themed};
+use crate::draw::theme::theme;
 
 fn axes(chart: &mut Chart, x: &str, y: &str, text: RGBColor) -> Option<()> {
     themed(chart.configure_mesh().x_desc(x).y_desc(y), text, 11)

@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-use crate::heatmap::theme;
+use crate::draw::theme::theme;
 
 /// Weight of the moving average drawn over the raw training loss.
 pub const SMOOTHING: f64 = 0.9;

@@ -11,11 +11,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 
-use crate::loader;
 use crate::state::AppState;
-use crate::store;
-use crate::training::SHAKESPEARE_NAME;
-use crate::worker_link::{WorkerLink, WorkerOwner};
+use crate::state::train::SHAKESPEARE_NAME;
+use crate::web::net;
+use crate::web::store;
+use crate::web::worker_link::{WorkerLink, WorkerOwner};
 
 const STORE_KEY: &str = "experiment";
 
@@ -356,14 +356,14 @@ impl ExperimentState {
         {
             return Ok(text);
         }
-        loader::shakespeare().await
+        net::shakespeare().await
     }
 
     async fn shipped_bytes(self) -> Result<Vec<u8>, String> {
         if let Some(bytes) = self.shipped.get_value() {
             return Ok(bytes);
         }
-        let bytes = loader::fetch_bytes(loader::SHIPPED_MODEL).await?;
+        let bytes = net::fetch_bytes(net::SHIPPED_MODEL).await?;
         self.shipped.set_value(Some(bytes.clone()));
         Ok(bytes)
     }

@@ -7,12 +7,12 @@ use web_sys::UrlSearchParams;
 
 use glassbox_browser::backend::Backend;
 
-use crate::page::View;
-use crate::train_form::{StartFrom, TrainForm};
+use crate::state::tab::Tab;
+use crate::state::train_form::{StartFrom, TrainForm};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct UrlState {
-    pub view: View,
+    pub view: Tab,
     /// Shared only from the Train view.
     pub train: Option<TrainForm>,
     pub prompt: Option<String>,
@@ -79,8 +79,8 @@ fn read_unchecked() -> UrlState {
             .unwrap_or(fallback)
     };
     let view = get("view")
-        .and_then(|v| View::from_param(&v))
-        .unwrap_or(View::Visualize);
+        .and_then(|v| Tab::from_param(&v))
+        .unwrap_or(Tab::Generate);
     UrlState {
         view,
         train: Some(read_train(&get)),
@@ -167,7 +167,7 @@ pub fn write(state: &UrlState) {
     let Ok(params) = UrlSearchParams::new() else {
         return;
     };
-    if state.view != View::Visualize {
+    if state.view != Tab::Generate {
         params.set("view", state.view.param());
     }
     if let Some(form) = &state.train {

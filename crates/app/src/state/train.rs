@@ -9,11 +9,11 @@ use glassbox_model::{Checkpoint, Preset};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::loader::{self, SHIPPED_MODEL};
-use crate::state::{AppState, View};
-use crate::store::{self, SavedRun, Stored};
-pub use crate::train_form::{CorpusChoice, SHAKESPEARE_NAME, StartFrom, TrainForm};
-use crate::worker_link::{WorkerLink, WorkerOwner};
+pub use crate::state::train_form::{CorpusChoice, SHAKESPEARE_NAME, StartFrom, TrainForm};
+use crate::state::{AppState, Tab};
+use crate::web::net::{self, SHIPPED_MODEL};
+use crate::web::store::{self, SavedRun, Stored};
+use crate::web::worker_link::{WorkerLink, WorkerOwner};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -202,7 +202,7 @@ impl TrainState {
             Event::Exported { purpose, step } => {
                 let Some(bytes) = bytes else { return };
                 match purpose {
-                    ExportPurpose::Download => crate::download::save_bytes(
+                    ExportPurpose::Download => crate::web::download::save_bytes(
                         &bytes,
                         &format!("glassbox-trained-step-{step}.safetensors"),
                     ),
@@ -281,7 +281,7 @@ impl TrainState {
     async fn corpus_text(self) -> Result<String, String> {
         match self.corpus.get_untracked() {
             CorpusChoice::Custom { text, .. } => Ok(text),
-            CorpusChoice::Shakespeare => loader::shakespeare().await,
+            CorpusChoice::Shakespeare => net::shakespeare().await,
         }
     }
 
@@ -331,7 +331,7 @@ impl TrainState {
                 let corpus = self.corpus_text().await?;
                 let base = match &form.start {
                     StartFrom::Scratch => None,
-                    StartFrom::Shipped => Some(loader::fetch_bytes(SHIPPED_MODEL).await?),
+                    StartFrom::Shipped => Some(net::fetch_bytes(SHIPPED_MODEL).await?),
                     StartFrom::Uploaded(_) => self.uploaded.get_value(),
                     StartFrom::Open => Some(self.app.checkpoint_bytes()?),
                 };
@@ -439,7 +439,10 @@ impl TrainState {
     pub fn download(self) {
         if self.worker_died.get_untracked() {
             return self.with_saved_run(|saved| {
-                crate::download::save_bytes(&saved.checkpoint, "glassbox-trained-saved.safetensors")
+                crate::web::download::save_bytes(
+                    &saved.checkpoint,
+                    "glassbox-trained-saved.safetensors",
+                )
             });
         }
         self.send(&Command::Export(ExportPurpose::Download), None);
@@ -515,7 +518,9 @@ impl TrainState {
     /// Downloads the checkpoint of a stored record that cannot be resumed.
     pub fn download_unreadable(self) {
         match self.unreadable_checkpoint.get_value() {
-            Some(bytes) => crate::download::save_bytes(&bytes, "glassbox-saved-run.safetensors"),
+            Some(bytes) => {
+                crate::web::download::save_bytes(&bytes, "glassbox-saved-run.safetensors")
+            }
             None => self.fail("the saved record holds no checkpoint to download"),
         }
     }
@@ -526,7 +531,7 @@ impl TrainState {
             return;
         };
         self.offer.set(None);
-        self.app.view.set(View::Train);
+        self.app.view.set(Tab::Train);
         let record: RunRecord = match serde_json::from_str(&saved.record_json) {
             Ok(r) => r,
             Err(e) => return self.fail(e.to_string()),

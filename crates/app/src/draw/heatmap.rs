@@ -3,6 +3,7 @@
 //! large view draws labelled cells, a hatch for masked future cells and a colour legend.
 //! Plotters (used for charts) would issue one path per cell here, which is what we avoid.
 
+use crate::draw::theme::{Theme, theme};
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
@@ -168,34 +169,6 @@ impl Layout {
     }
 }
 
-pub struct Theme {
-    pub background: &'static str,
-    pub text: &'static str,
-    pub masked: &'static str,
-    pub hatch: &'static str,
-}
-
-pub fn theme() -> Theme {
-    let dark = web_sys::window()
-        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
-        .is_some_and(|m| m.matches());
-    if dark {
-        Theme {
-            background: "#1f2228",
-            text: "#e8eaed",
-            masked: "#2b2f36",
-            hatch: "#4a505a",
-        }
-    } else {
-        Theme {
-            background: "#ffffff",
-            text: "#1d1f21",
-            masked: "#eceef1",
-            hatch: "#c3c8cf",
-        }
-    }
-}
-
 const LABEL_MARGIN: f64 = 44.0;
 const LEGEND_WIDTH: f64 = 64.0;
 
@@ -357,7 +330,7 @@ fn draw_legend(
 /// Offers the canvas as a PNG download.
 pub fn save_png(canvas: &HtmlCanvasElement, file_name: &str) {
     if let Ok(url) = canvas.to_data_url_with_type("image/png") {
-        crate::download::offer(&url, file_name);
+        crate::web::download::offer(&url, file_name);
     }
 }
 

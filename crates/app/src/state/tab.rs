@@ -1,0 +1,31 @@
+//! The page's tabs (a leaf: the URL codec and the state both name them).
+
+/// The page's tabs; `param` is the name a link uses (`?view=…`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    /// Generate: step through generation.
+    Generate,
+    /// Inside the model: lens, ablation, diversity, the MLP, teacher forcing, beams.
+    Inside,
+    /// Train a model in the tab.
+    Train,
+    /// Experiments that compare runs.
+    Experiments,
+}
+
+impl Tab {
+    pub fn param(self) -> &'static str {
+        match self {
+            Tab::Generate => "visualize",
+            Tab::Inside => "inside",
+            Tab::Train => "train",
+            Tab::Experiments => "experiments",
+        }
+    }
+
+    pub fn from_param(value: &str) -> Option<Self> {
+        [Tab::Generate, Tab::Inside, Tab::Train, Tab::Experiments]
+            .into_iter()
+            .find(|v| v.param() == value)
+    }
+}
