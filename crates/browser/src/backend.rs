@@ -7,42 +7,13 @@ use std::cell::RefCell;
 use burn::tensor::Device;
 use burn::tensor::wgpu::WgpuBackend;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Backend {
-    Cpu,
-    WebGpu,
-}
+pub use glassbox_page::backend::Backend;
 
-impl Backend {
-    /// The value of the `?backend=` URL parameter.
-    pub fn param(self) -> &'static str {
-        match self {
-            Backend::Cpu => "cpu",
-            Backend::WebGpu => "webgpu",
-        }
-    }
-
-    pub fn from_param(value: &str) -> Option<Self> {
-        match value {
-            "cpu" => Some(Backend::Cpu),
-            "webgpu" => Some(Backend::WebGpu),
-            _ => None,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Backend::Cpu => "CPU (wasm)",
-            Backend::WebGpu => "WebGPU",
-        }
-    }
-
-    /// The device of this backend, initialising WebGPU on first use.
-    pub async fn device(self) -> Result<Device, String> {
-        match self {
-            Backend::Cpu => Ok(Device::flex()),
-            Backend::WebGpu => webgpu_device().await,
-        }
+/// The device of `backend`, initialising WebGPU on first use.
+pub async fn device(backend: Backend) -> Result<Device, String> {
+    match backend {
+        Backend::Cpu => Ok(Device::flex()),
+        Backend::WebGpu => webgpu_device().await,
     }
 }
 

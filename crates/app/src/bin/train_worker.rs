@@ -72,7 +72,7 @@ impl Worker {
                 backend,
             } => {
                 self.run = None;
-                let device = backend.device().await?.autodiff();
+                let device = glassbox_browser::backend::device(backend).await?.autodiff();
                 let base = bytes
                     .map(|b| Checkpoint::from_bytes(&b))
                     .transpose()
@@ -97,7 +97,7 @@ impl Worker {
                 backend,
             } => {
                 self.run = None;
-                let device = backend.device().await?.autodiff();
+                let device = glassbox_browser::backend::device(backend).await?.autodiff();
                 let checkpoint = Checkpoint::from_bytes(&bytes.ok_or("no checkpoint to resume")?)
                     .map_err(text)?;
                 let run =

@@ -13,7 +13,8 @@ use leptos::prelude::*;
 use crate::draw::heatmap;
 use crate::draw::loss_chart;
 use crate::state::AppState;
-use crate::state::experiments::{ArchitectureForm, Choice, ExperimentState};
+use crate::state::experiments::ExperimentState;
+use glassbox_page::experiment::{ArchitectureForm, Choice};
 
 #[component]
 pub fn ExperimentsView() -> impl IntoView {

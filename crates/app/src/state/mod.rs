@@ -6,9 +6,7 @@ pub mod experiments;
 pub mod inside;
 pub mod open_model;
 pub mod session;
-pub mod tab;
 pub mod train;
-pub mod train_form;
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -24,13 +22,14 @@ use leptos::task::spawn_local;
 
 use crate::state::open_model::{OpenModel, RESIDENT_COPIES};
 use crate::state::session::{Session, Snapshot};
-pub use crate::state::tab::Tab;
-use crate::state::train_form::TrainForm;
 use crate::web::clock::{now_ms, yield_to_browser};
 use crate::web::files::Picked;
 use crate::web::net::{LoadedCheckpoint, fetch_shipped};
-use crate::web::url::{self, UrlState};
+use crate::web::url;
 use glassbox_browser::backend::{Backend, webgpu_exposed};
+pub use glassbox_page::tab::Tab;
+use glassbox_page::train_form::TrainForm;
+use glassbox_page::url::UrlState;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Status {
@@ -562,7 +561,7 @@ impl AppState {
         checkpoint: &LoadedCheckpoint,
         backend: Backend,
     ) -> Result<(Gpt, f64), String> {
-        let device = backend.device().await?;
+        let device = glassbox_browser::backend::device(backend).await?;
         let model = checkpoint.open(&device)?;
         let ms = time_forward(model.clone()).await?;
         self.timings.update(|t| match backend {

@@ -9,11 +9,11 @@ use glassbox_model::{Checkpoint, Preset};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-pub use crate::state::train_form::{CorpusChoice, SHAKESPEARE_NAME, StartFrom, TrainForm};
 use crate::state::{AppState, Tab};
 use crate::web::net::{self, SHIPPED_MODEL};
 use crate::web::store::{self, SavedRun, Stored};
 use crate::web::worker_link::{WorkerLink, WorkerOwner};
+pub use glassbox_page::train_form::{CorpusChoice, SHAKESPEARE_NAME, StartFrom, TrainForm};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {

@@ -78,7 +78,6 @@ impl Default for TrainForm {
 }
 
 impl TrainForm {
-    /// Fills the architecture from a preset ("custom" keeps the fields as they are).
     /// Shows the shape of the model a run continues (the shipped one, an upload, an opened GPT-2).
     pub fn show_shape(&mut self, c: &glassbox_model::GptConfig) {
         self.preset = Preset::ALL
@@ -89,6 +88,7 @@ impl TrainForm {
             (c.n_layer, c.n_head, c.d_model, c.context_length);
     }
 
+    /// Fills the architecture from a preset ("custom" keeps the fields as they are).
     pub fn apply_preset(&mut self, name: &str) {
         self.preset = name.to_string();
         if let Ok(preset) = Preset::from_name(name) {
@@ -154,5 +154,70 @@ impl TrainForm {
             probe,
             corpus_name: corpus.name(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_form_is_the_tiny_preset_and_valid() {
+        let form = TrainForm::default();
+        assert_eq!(form.preset, Preset::Tiny.name());
+        assert_eq!(form.model(), Preset::Tiny.config(1));
+        assert!(form.validate().is_ok());
+    }
+
+    #[test]
+    fn presets_fill_the_shape_and_a_shape_names_its_preset() {
+        let mut form = TrainForm::default();
+        form.apply_preset(Preset::Shipped.name());
+        assert_eq!(form.model(), Preset::Shipped.config(1));
+        form.apply_preset("custom");
+        assert_eq!(
+            form.model(),
+            Preset::Shipped.config(1),
+            "custom keeps the fields"
+        );
+
+        let mut shown = TrainForm::default();
+        shown.apply_preset("custom");
+        shown.show_shape(&Preset::Tiny.config(84));
+        assert_eq!(shown.preset, Preset::Tiny.name());
+        shown.show_shape(&GptConfig::new(84, 20, 3, 1, 24));
+        assert_eq!(
+            (shown.preset.as_str(), shown.layers, shown.context),
+            ("custom", 3, 20)
+        );
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_the_field_named() {
+        let with = |change: fn(&mut TrainForm)| {
+            let mut form = TrainForm::default();
+            change(&mut form);
+            form.validate().unwrap_err()
+        };
+        assert!(with(|f| f.learning_rate = f64::NAN).contains("learning rate"));
+        assert!(with(|f| f.batch = 0).contains("at least 1"));
+        assert!(with(|f| f.steps = MAX_STEPS + 1).contains("at most"));
+        let huge = with(|f| (f.layers, f.width, f.batch) = (96, 12_288, 512));
+        assert!(huge.contains("browser tab"), "{huge}");
+    }
+
+    #[test]
+    fn a_custom_text_probes_and_prompts_with_its_own_start() {
+        let corpus = CorpusChoice::Custom {
+            name: "notes.txt".into(),
+            text: "abcdefghijklmnopqrstuvwxyz".repeat(3),
+        };
+        let settings = TrainForm::default().settings(&corpus);
+        assert_eq!(settings.sample_prompt, "abcdefgh");
+        assert_eq!(settings.probe.chars().count(), 48);
+        assert_eq!(settings.corpus_name, "notes.txt");
+        let shakespeare = TrainForm::default().settings(&CorpusChoice::Shakespeare);
+        assert_eq!(shakespeare.corpus_name, SHAKESPEARE_NAME);
+        assert_eq!(shakespeare.train.total_steps, TrainForm::default().steps);
     }
 }
