@@ -205,11 +205,31 @@ fn the_model_crate_has_no_cycle_and_depends_only_downward() {
     assert_eq!(find_cycle(&folders), None);
 }
 
+/// The app's layer of a module: browser I/O and drawing, then state, then the panels.
+fn app_layer(module: &str) -> usize {
+    match module.split("::").next().unwrap() {
+        "web" | "draw" => 0,
+        "state" => 1,
+        "components" => 2,
+        "" => 3,
+        other => panic!("module `{other}` has no layer: add it to tests/module_layers.rs"),
+    }
+}
+
 #[test]
-fn the_app_has_no_module_cycle() {
+fn the_app_has_no_module_cycle_and_depends_only_downward() {
     let graph = graph_of("crates/app/src");
     assert!(graph.len() > 20, "read the app's modules");
     assert_eq!(find_cycle(&graph), None);
+    let upward: Vec<String> = graph
+        .iter()
+        .flat_map(|(from, to)| {
+            to.iter()
+                .filter(|target| app_layer(target) > app_layer(from))
+                .map(move |target| format!("{from} → {target}"))
+        })
+        .collect();
+    assert!(upward.is_empty(), "imports against the layers: {upward:?}");
 }
 
 #[test]
