@@ -1,5 +1,6 @@
-//! Glassbox in the browser: step through generation and watch the shipped model think: the
-//! softmax over candidates, how the decoding strategy picks, and every attention head.
+//! Glassbox in the browser, the composition root: it provides the states (`state/`), keeps the URL
+//! in step with them, and mounts the header, the tabs and the four views: Generate (step through
+//! generation: candidates, decoding, every head's attention), Inside, Train and Experiments.
 
 mod components;
 mod draw;

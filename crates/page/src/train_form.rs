@@ -29,6 +29,25 @@ pub enum CorpusChoice {
 }
 
 impl CorpusChoice {
+    /// What the Train view says of the text: its length and distinct characters (a run from
+    /// scratch has one token per distinct character).
+    pub fn description(&self) -> String {
+        match self {
+            CorpusChoice::Shakespeare => {
+                "Training text: the built-in Shakespeare (5.1 MB, 84 distinct characters).".into()
+            }
+            CorpusChoice::Custom { name, text } => {
+                let distinct: std::collections::BTreeSet<char> = text.chars().collect();
+                format!(
+                    "Training text: {name}, {} characters, {} distinct (the vocabulary when starting from scratch).",
+                    text.chars().count(),
+                    distinct.len()
+                )
+            }
+        }
+    }
+
+    /// Where the text came from, as a run records it.
     pub fn name(&self) -> String {
         match self {
             CorpusChoice::Shakespeare => SHAKESPEARE_NAME.into(),
@@ -204,6 +223,19 @@ mod tests {
         assert!(with(|f| f.steps = MAX_STEPS + 1).contains("at most"));
         let huge = with(|f| (f.layers, f.width, f.batch) = (96, 12_288, 512));
         assert!(huge.contains("browser tab"), "{huge}");
+    }
+
+    #[test]
+    fn a_text_is_described_by_its_length_and_distinct_characters() {
+        let corpus = CorpusChoice::Custom {
+            name: "a.txt".into(),
+            text: "abbé\ncab".into(),
+        };
+        assert_eq!(
+            corpus.description(),
+            "Training text: a.txt, 8 characters, 5 distinct (the vocabulary when starting from scratch)."
+        );
+        assert!(CorpusChoice::Shakespeare.description().contains("84 distinct"));
     }
 
     #[test]
