@@ -9,8 +9,11 @@ use serde::{Deserialize, Serialize};
 /// A built-in experiment, two architectures of the user's, or post-training the shipped model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Choice {
+    /// One of the model crate's experiments.
     Builtin(ExperimentKind),
+    /// Model A against model B, both the user's.
     Custom,
+    /// Fine-tuning the shipped model on question/answer pairs.
     PostTraining,
 }
 
@@ -18,6 +21,7 @@ pub enum Choice {
 pub const EXAMPLE_PAIRS: &str = "Q: Who loves Juliet?\nA: Romeo loves Juliet.\n\nQ: Where do they live?\nA: In fair Verona.\n\nQ: What is the question?\nA: To be, or not to be.\n";
 
 impl Choice {
+    /// The `<select>` value and storage name.
     pub fn value(self) -> &'static str {
         match self {
             Choice::Builtin(kind) => kind.name(),
@@ -26,6 +30,7 @@ impl Choice {
         }
     }
 
+    /// The choice a value names (an unknown one is the custom pair).
     pub fn from_value(value: &str) -> Self {
         match value {
             "post-training" => Choice::PostTraining,
@@ -33,6 +38,7 @@ impl Choice {
         }
     }
 
+    /// The question the experiment answers, as its heading.
     pub fn title(self) -> &'static str {
         match self {
             Choice::Builtin(kind) => kind.question(),
@@ -47,10 +53,15 @@ impl Choice {
 /// One side of a custom pair, as the form edits it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ArchitectureForm {
+    /// Blocks.
     pub layers: usize,
+    /// Heads per block.
     pub heads: usize,
+    /// Width of the residual stream.
     pub width: usize,
+    /// Context length in tokens.
     pub context: usize,
+    /// The MLP's non-linearity.
     pub activation: Activation,
     /// Attention in the first block only.
     pub first_block_attention: bool,
@@ -69,6 +80,7 @@ impl ArchitectureForm {
         }
     }
 
+    /// The shape (vocabulary 1: the run sets the tokenizer's).
     pub fn config(&self) -> GptConfig {
         let without =
             (self.first_block_attention && self.layers > 1).then(|| (1..self.layers).collect());
@@ -78,6 +90,7 @@ impl ArchitectureForm {
     }
 
     /// "2×4 w32 c32 GELU" (how a custom variant is named).
+    /// "A: 2 blocks × 4 heads, width 32, context 32, GELU": the variant's name on side `side`.
     pub fn name(&self, side: &str) -> String {
         let activation = match self.activation {
             Activation::GeluTanh => "GELU",
@@ -99,13 +112,16 @@ impl ArchitectureForm {
 /// A variant as the view shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VariantRun {
+    /// As the chart's legend shows it.
     pub name: String,
     /// Curves and samples (attention snapshots are dropped to keep it small).
     pub record: Option<RunRecord>,
+    /// The loss became NaN or infinite and the variant stopped.
     pub diverged: bool,
 }
 
 impl VariantRun {
+    /// Its final figures, once it has a record.
     pub fn result(&self) -> Option<VariantResult> {
         self.record
             .as_ref()
@@ -116,13 +132,16 @@ impl VariantRun {
 /// A whole experiment as kept in storage (after every variant), so a reload can continue it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentRecord {
+    /// The choice's title when it started.
     pub title: String,
     /// The training text when it is not the built-in Shakespeare (post-training's pairs).
     #[serde(default)]
     pub corpus: Option<String>,
     /// What each variant trains (the same order as `variants`).
     pub plan: Vec<Variant>,
+    /// What each variant has done so far.
     pub variants: Vec<VariantRun>,
+    /// Every variant ran to its end.
     pub finished: bool,
 }
 

@@ -2,6 +2,8 @@
 //! and its checks, the URL codec and the Experiments view's records. The app renders and stores
 //! them; everything here is tested natively (`cargo test -p glassbox-page`).
 
+#![deny(missing_docs)]
+
 pub mod backend;
 pub mod experiment;
 pub mod tab;

@@ -14,6 +14,7 @@ pub enum Tab {
 }
 
 impl Tab {
+    /// The `?view=` value.
     pub fn param(self) -> &'static str {
         match self {
             Tab::Generate => "visualize",
@@ -23,6 +24,7 @@ impl Tab {
         }
     }
 
+    /// The tab a `?view=` value names.
     pub fn from_param(value: &str) -> Option<Self> {
         [Tab::Generate, Tab::Inside, Tab::Train, Tab::Experiments]
             .into_iter()

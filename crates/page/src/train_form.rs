@@ -10,11 +10,15 @@ use glassbox_model::{GptConfig, Preset, TrainConfig};
 /// The vocabulary the form's checks assume before the corpus is read.
 const CHARACTER_VOCABULARY: usize = 256;
 
+/// The corpus name a run on the shipped text records.
 pub const SHAKESPEARE_NAME: &str = "built-in Shakespeare";
 
+/// The weights a run starts from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StartFrom {
+    /// Random weights of the form's shape.
     Scratch,
+    /// The shipped model.
     Shipped,
     /// A checkpoint file the user uploaded (its name).
     Uploaded(String),
@@ -22,10 +26,18 @@ pub enum StartFrom {
     Open,
 }
 
+/// The text a run trains on.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CorpusChoice {
+    /// The shipped Shakespeare.
     Shakespeare,
-    Custom { name: String, text: String },
+    /// A file the user picked or dropped, or pasted text.
+    Custom {
+        /// The file name, or "pasted text".
+        name: String,
+        /// The whole text.
+        text: String,
+    },
 }
 
 impl CorpusChoice {
@@ -59,17 +71,27 @@ impl CorpusChoice {
 /// The settings as the form edits them (and the URL shares them).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainForm {
+    /// The weights the run starts from.
     pub start: StartFrom,
     /// A [`Preset`] name or "custom".
     pub preset: String,
+    /// Blocks.
     pub layers: usize,
+    /// Heads per block.
     pub heads: usize,
+    /// Width of the residual stream.
     pub width: usize,
+    /// Context length in tokens.
     pub context: usize,
+    /// Peak learning rate.
     pub learning_rate: f64,
+    /// Steps of linear warm-up.
     pub warmup: usize,
+    /// Sequences per step.
     pub batch: usize,
+    /// Optimizer steps in the run.
     pub steps: usize,
+    /// Seed of the initial weights and of every batch.
     pub seed: u64,
     /// Validation loss, sample and attention snapshot every this many steps.
     pub report_every: usize,
@@ -107,6 +129,26 @@ impl TrainForm {
             (c.n_layer, c.n_head, c.d_model, c.context_length);
     }
 
+    /// Shows a saved run's settings: its shape and how it trains.
+    pub fn show(&mut self, settings: &RunSettings) {
+        self.show_shape(&settings.model);
+        let t = &settings.train;
+        (
+            self.learning_rate,
+            self.warmup,
+            self.batch,
+            self.steps,
+            self.seed,
+        ) = (
+            t.learning_rate,
+            t.warmup_steps,
+            t.batch_size,
+            t.total_steps,
+            t.seed,
+        );
+        self.report_every = settings.report_every;
+    }
+
     /// Fills the architecture from a preset ("custom" keeps the fields as they are).
     pub fn apply_preset(&mut self, name: &str) {
         self.preset = name.to_string();
@@ -117,6 +159,8 @@ impl TrainForm {
         }
     }
 
+    /// Whether a run of these settings may start: each field in range, and the memory it
+    /// needs within a browser tab's.
     pub fn validate(&self) -> Result<(), String> {
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return Err(format!(
@@ -148,6 +192,8 @@ impl TrainForm {
         GptConfig::new(1, self.context, self.layers, self.heads, self.width)
     }
 
+    /// The run these settings describe on `corpus` (the sample prompt and the probe come from
+    /// the text, so every character is in its vocabulary).
     pub fn settings(&self, corpus: &CorpusChoice) -> RunSettings {
         let (sample_prompt, probe) = match corpus {
             CorpusChoice::Shakespeare => (
@@ -212,6 +258,24 @@ mod tests {
     }
 
     #[test]
+    fn a_saved_runs_settings_show_as_the_form_that_made_them() {
+        let mut made = TrainForm::default();
+        made.apply_preset("custom");
+        (made.layers, made.heads, made.width, made.context) = (3, 2, 24, 20);
+        (
+            made.learning_rate,
+            made.warmup,
+            made.batch,
+            made.steps,
+            made.seed,
+            made.report_every,
+        ) = (1e-3, 7, 4, 99, 5, 3);
+        let mut shown = TrainForm::default();
+        shown.show(&made.settings(&CorpusChoice::Shakespeare));
+        assert_eq!(shown, made);
+    }
+
+    #[test]
     fn bad_settings_are_refused_with_the_field_named() {
         let with = |change: fn(&mut TrainForm)| {
             let mut form = TrainForm::default();
@@ -235,7 +299,11 @@ mod tests {
             corpus.description(),
             "Training text: a.txt, 8 characters, 5 distinct (the vocabulary when starting from scratch)."
         );
-        assert!(CorpusChoice::Shakespeare.description().contains("84 distinct"));
+        assert!(
+            CorpusChoice::Shakespeare
+                .description()
+                .contains("84 distinct")
+        );
     }
 
     #[test]

@@ -8,16 +8,24 @@ use crate::backend::Backend;
 use crate::tab::Tab;
 use crate::train_form::{StartFrom, TrainForm};
 
+/// What a link shares.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UrlState {
+    /// The open tab.
     pub view: Tab,
     /// Shared only from the Train view.
     pub train: Option<TrainForm>,
+    /// The Generate tab's prompt, when it is not the default.
     pub prompt: Option<String>,
+    /// Decoding settings.
     pub settings: DecodeSettings,
+    /// The backend asked for (the page picks one otherwise).
     pub backend: Option<Backend>,
+    /// The head shown large.
     pub primary: Option<HeadView>,
+    /// The head compared with it.
     pub secondary: Option<HeadView>,
+    /// Whether the comparison is shown.
     pub compare: bool,
     /// What the link asked for that was refused (and replaced by the defaults), to show.
     pub refused: Vec<String>,

@@ -4,8 +4,8 @@
 
 use glassbox_browser::backend::Backend;
 use glassbox_browser::protocol::{Command, Event, ExportPurpose};
+use glassbox_model::Checkpoint;
 use glassbox_model::train::run::RunRecord;
-use glassbox_model::{Checkpoint, Preset};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -549,25 +549,7 @@ impl TrainState {
             },
             None => CorpusChoice::Shakespeare,
         });
-        self.form.update(|f| {
-            let (c, t) = (&record.settings.model, &record.settings.train);
-            (f.layers, f.heads, f.width, f.context) =
-                (c.n_layer, c.n_head, c.d_model, c.context_length);
-            let same = |p: &Preset| p.config(c.vocab_size) == *c;
-            f.preset = Preset::ALL
-                .iter()
-                .find(|p| same(p))
-                .map_or("custom", |p| p.name())
-                .into();
-            (f.learning_rate, f.warmup, f.batch, f.steps, f.seed) = (
-                t.learning_rate,
-                t.warmup_steps,
-                t.batch_size,
-                t.total_steps,
-                t.seed,
-            );
-            f.report_every = record.settings.report_every;
-        });
+        self.form.update(|f| f.show(&record.settings));
         let backend = self.app.backend.get_untracked();
         spawn_local(async move {
             match self.corpus_text().await {

@@ -441,14 +441,7 @@ pub async fn greedy_path(
 mod tests {
     use super::*;
     use crate::readback::block_on;
-    use crate::testing::{TOKENS, tiny_model};
-
-    fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max)
-    }
+    use crate::testing::{TOKENS, max_diff, tiny_model};
 
     fn run(generator: &mut Generator, steps: usize) {
         for _ in 0..steps {
@@ -498,7 +491,7 @@ mod tests {
         for i in 0..8 {
             let (a, b) = (cached.attention(i).unwrap(), uncached.attention(i).unwrap());
             assert_eq!(a.size, i + 2);
-            let diff = max_abs_diff(&a.data, &b.data);
+            let diff = max_diff(&a.data, &b.data);
             assert!(diff <= 1e-5, "step {i}: attention differs by {diff}");
             assert_eq!(
                 cached.steps()[i].trace_first_query,
@@ -653,7 +646,7 @@ mod tests {
                 (again.n_layer, again.size),
                 (expected.n_layer, expected.size)
             );
-            let diff = max_abs_diff(&again.data, &expected.data);
+            let diff = max_diff(&again.data, &expected.data);
             assert!(
                 diff <= 1e-5,
                 "step {i}: recomputed attention differs by {diff}"
