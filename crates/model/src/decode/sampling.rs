@@ -10,16 +10,21 @@ use crate::config::GptConfig;
 use crate::limits::{self, Budget};
 use crate::probs::{argmax, entropy, ranked, softmax};
 
+/// How the next token is chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
+    /// The most likely token.
     #[default]
     Greedy,
+    /// A draw from the distribution after temperature, top-k and top-p.
     Sample,
+    /// Beam search: the best-scoring of `beam_width` sequences grown side by side.
     Beam,
 }
 
 impl Strategy {
+    /// The strategy called `name` (`greedy`, `sample`, `beam`); the refusal lists them.
     pub fn from_name(name: &str) -> Result<Self, String> {
         match name {
             "greedy" => Ok(Strategy::Greedy),
@@ -31,6 +36,7 @@ impl Strategy {
         }
     }
 
+    /// The lower-case name [`Strategy::from_name`] reads.
     pub fn name(self) -> &'static str {
         match self {
             Strategy::Greedy => "greedy",
@@ -43,12 +49,20 @@ impl Strategy {
 /// Every decoding control. `top_k = 0` and `top_p = 1` switch those filters off.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DecodeSettings {
+    /// Greedy, sampling or beam search.
     pub strategy: Strategy,
+    /// Divides the logits before the softmax: below 1 sharpens, above 1 flattens; 0 is greedy.
     pub temperature: f32,
+    /// Keep only the `top_k` most likely tokens (0: all).
     pub top_k: usize,
+    /// Keep the smallest set of most likely tokens whose probability reaches `top_p` (1: all).
     pub top_p: f32,
+    /// Beams kept side by side (beam search only).
     pub beam_width: usize,
+    /// Exponent of the length in a finished beam's score `sum_logprob / n_new ^ length_penalty`:
+    /// above 0 favours longer sequences (beam search only).
     pub length_penalty: f32,
+    /// Seed of the sampling draws (step `i` draws [`step_uniform`]`(seed, i)`).
     pub seed: u64,
 }
 
@@ -67,6 +81,7 @@ impl Default for DecodeSettings {
 }
 
 impl DecodeSettings {
+    /// Checks every control is in range, naming the one that is not.
     pub fn validate(&self) -> Result<(), String> {
         if !(self.temperature >= 0.0 && self.temperature.is_finite()) {
             return Err(format!(
@@ -173,7 +188,9 @@ pub struct Distribution {
     pub raw_probs: Vec<f32>,
     /// softmax(logits / T) before any token is cut.
     pub tempered_probs: Vec<f32>,
+    /// Per token, whether top-k cut it.
     pub cut_by_top_k: Vec<bool>,
+    /// Per token, whether top-p cut it (of those top-k kept).
     pub cut_by_top_p: Vec<bool>,
     /// The distribution sampling draws from (0 for cut tokens).
     pub probs: Vec<f32>,
@@ -182,10 +199,15 @@ pub struct Distribution {
 /// One row of a candidate list.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Candidate {
+    /// The token.
     pub id: u32,
+    /// Its logit.
     pub logit: f32,
+    /// Its probability under the model's own distribution.
     pub raw_prob: f32,
+    /// Its probability after temperature, top-k and top-p (0 when excluded).
     pub prob: f32,
+    /// Cut by top-k or top-p.
     pub excluded: bool,
     /// Excluded by top-k (else, when excluded, by top-p).
     pub cut_by_top_k: bool,
@@ -194,18 +216,22 @@ pub struct Candidate {
 /// The candidate list of one step, ready to draw.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CandidateSummary {
+    /// The most likely tokens under the raw distribution, most likely first.
     pub top: Vec<Candidate>,
-    /// Probability of every token outside `top`: raw, and after the transforms.
+    /// Raw probability of every token outside `top`.
     pub rest_raw_prob: f32,
+    /// The same after the transforms.
     pub rest_prob: f32,
-    /// Entropy (nats) of the raw distribution and of the one sampling draws from.
+    /// Entropy (nats) of the raw distribution.
     pub raw_entropy: f32,
+    /// Entropy (nats) of the distribution sampling draws from.
     pub entropy: f32,
     /// Tokens left after top-k and top-p.
     pub kept: usize,
 }
 
 impl Distribution {
+    /// Every stage for `logits` under `settings`.
     pub fn new(logits: &[f32], settings: &DecodeSettings) -> Self {
         let raw_probs = softmax(logits);
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -240,10 +266,12 @@ impl Distribution {
         }
     }
 
+    /// Whether top-k or top-p cut token `id`.
     pub fn is_excluded(&self, id: usize) -> bool {
         self.cut_by_top_k[id] || self.cut_by_top_p[id]
     }
 
+    /// Tokens left after top-k and top-p.
     pub fn kept_count(&self) -> usize {
         (0..self.probs.len())
             .filter(|&i| !self.is_excluded(i))

@@ -12,18 +12,26 @@ use crate::io::checkpoint::{Checkpoint, Weights, weights_from_safetensors};
 use crate::tokenize::Tokenizer;
 use crate::tokenize::bpe::BpeTokenizer;
 
-/// The four files' names in a folder.
+/// The model's shape, as `GPT2Config` writes it.
 pub const CONFIG_FILE: &str = "config.json";
+/// The weights, in safetensors.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// The BPE vocabulary: token → id.
 pub const VOCAB_FILE: &str = "vocab.json";
+/// The BPE merges, one pair a line.
 pub const MERGES_FILE: &str = "merges.txt";
+/// The four files' names in a folder.
 pub const FILES: [&str; 4] = [CONFIG_FILE, WEIGHTS_FILE, VOCAB_FILE, MERGES_FILE];
 
 /// The contents of a GPT-2 folder.
 pub struct Gpt2Files<'a> {
+    /// The text of [`CONFIG_FILE`].
     pub config_json: &'a str,
+    /// The bytes of [`WEIGHTS_FILE`].
     pub safetensors: &'a [u8],
+    /// The text of [`VOCAB_FILE`].
     pub vocab_json: &'a str,
+    /// The text of [`MERGES_FILE`].
     pub merges_txt: &'a str,
 }
 

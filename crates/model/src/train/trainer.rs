@@ -20,8 +20,11 @@ use crate::train::data::{Batch, Corpus, Split};
 pub struct StepMetrics {
     /// Steps completed, this one included.
     pub step: usize,
+    /// The batch's mean next-token cross-entropy (nats), before the update.
     pub loss: f32,
+    /// The learning rate the step used.
     pub learning_rate: f64,
+    /// Tokens in the batch (`batch_size × context_length`).
     pub tokens: usize,
 }
 
@@ -57,10 +60,13 @@ async fn batch_loss_and_grads(model: &Gpt, batch: &Batch) -> Result<(f32, Gradie
     Ok((value, GradientsParams::from_grads(loss.backward(), model)))
 }
 
+/// One training run's model, optimiser state, corpus and step count: [`Trainer::train_step`]
+/// takes one optimiser step.
 pub struct Trainer {
     /// The model on an autodiff device.
     model: Gpt,
     optimizer: ModuleOptimizer,
+    /// The optimiser, schedule and batch settings of the run.
     pub config: TrainConfig,
     corpus: Corpus,
     validation: Vec<Batch>,
@@ -113,6 +119,7 @@ impl Trainer {
         Ok(self)
     }
 
+    /// Optimiser steps completed.
     pub fn step(&self) -> usize {
         self.step
     }
