@@ -102,8 +102,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
         }
     }
     bar.finish();
-    let tokens_per_s = (run.step() * run.record.tokens_per_step()) as f64
-        / started.elapsed().as_secs_f64();
+    let tokens_per_s =
+        (run.step() * run.record.tokens_per_step()) as f64 / started.elapsed().as_secs_f64();
     println!(
         "done: step {}, validation loss {}, {:.0} tokens/s; wrote {} and {}",
         run.step(),
