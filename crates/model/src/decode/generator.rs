@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::decode::beam::{BeamSearch, BeamTree, FinishedBeam};
-use crate::decode::sampling::{DecodeSettings, Distribution, Strategy, step_uniform};
+use crate::decode::sampling::{DecodeSettings, DecodeStages, Strategy, step_uniform};
 use crate::error::{GlassboxError, Result};
 use crate::nn::gpt::{ForwardOptions, Gpt};
 use crate::nn::{HeadMask, KvCache};
@@ -50,8 +50,8 @@ pub struct StepRecord {
 
 impl StepRecord {
     /// The decoding stages for this step's logits under `settings` (no forward pass).
-    pub fn distribution(&self, settings: &DecodeSettings) -> Distribution {
-        Distribution::new(&self.logits, settings)
+    pub fn distribution(&self, settings: &DecodeSettings) -> DecodeStages {
+        DecodeStages::new(&self.logits, settings)
     }
 
     /// The tokens the model read for this step.
@@ -247,7 +247,7 @@ impl Generator {
 
         let index = self.steps.len();
         let chosen = match self.settings.strategy {
-            Strategy::Sample => Distribution::new(&logits, &self.settings)
+            Strategy::Sample => DecodeStages::new(&logits, &self.settings)
                 .sample_with(step_uniform(self.settings.seed, index)),
             _ => argmax(&logits),
         } as u32;

@@ -183,7 +183,7 @@ fn tempered_logits(logits: &[f32], max: f32, temperature: f32) -> Vec<f32> {
 
 /// One next-token distribution at every stage of the decoding pipeline.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Distribution {
+pub struct DecodeStages {
     /// softmax(logits): what the model itself says.
     pub raw_probs: Vec<f32>,
     /// softmax(logits / T) before any token is cut.
@@ -230,7 +230,7 @@ pub struct CandidateSummary {
     pub kept: usize,
 }
 
-impl Distribution {
+impl DecodeStages {
     /// Every stage for `logits` under `settings`.
     pub fn new(logits: &[f32], settings: &DecodeSettings) -> Self {
         let raw_probs = softmax(logits);
@@ -375,7 +375,7 @@ mod tests {
                         ..Default::default()
                     };
                     assert!(settings.validate().is_ok());
-                    let d = Distribution::new(&logits, &settings);
+                    let d = DecodeStages::new(&logits, &settings);
                     let case = format!("T={temperature} p={top_p} k={top_k}");
                     for probs in [&d.raw_probs, &d.tempered_probs, &d.probs] {
                         assert!(probs.iter().all(|p| p.is_finite() && *p >= 0.0), "{case}");
@@ -409,7 +409,7 @@ mod tests {
                     temperature,
                     ..Default::default()
                 };
-                let d = Distribution::new(&logits, &settings);
+                let d = DecodeStages::new(&logits, &settings);
                 for probs in [&d.raw_probs, &d.tempered_probs, &d.probs] {
                     assert!(
                         probs.iter().all(|p| p.is_finite()),
@@ -452,7 +452,7 @@ mod tests {
     #[test]
     fn top_k_keeps_exactly_k() {
         for k in 1..LOGITS.len() {
-            let d = Distribution::new(&LOGITS, &settings(1.0, k, 1.0));
+            let d = DecodeStages::new(&LOGITS, &settings(1.0, k, 1.0));
             assert_eq!(d.kept_count(), k);
             assert_eq!(d.probs.iter().filter(|&&p| p > 0.0).count(), k);
             assert!((d.probs.iter().sum::<f32>() - 1.0).abs() < 1e-6);
@@ -481,17 +481,17 @@ mod tests {
 
     #[test]
     fn temperature_to_zero_approaches_greedy() {
-        let cold = Distribution::new(&LOGITS, &settings(0.01, 0, 1.0));
+        let cold = DecodeStages::new(&LOGITS, &settings(0.01, 0, 1.0));
         assert!(cold.probs[3] > 0.999);
-        let zero = Distribution::new(&LOGITS, &settings(0.0, 0, 1.0));
+        let zero = DecodeStages::new(&LOGITS, &settings(0.0, 0, 1.0));
         assert_eq!(zero.probs[3], 1.0);
-        let hot = Distribution::new(&LOGITS, &settings(5.0, 0, 1.0));
+        let hot = DecodeStages::new(&LOGITS, &settings(5.0, 0, 1.0));
         assert!(entropy(&hot.probs) > entropy(&softmax(&LOGITS)));
     }
 
     #[test]
     fn summary_accounts_for_all_mass() {
-        let d = Distribution::new(&LOGITS, &settings(2.0, 3, 1.0));
+        let d = DecodeStages::new(&LOGITS, &settings(2.0, 3, 1.0));
         let s = d.summary(&LOGITS, 4);
         assert_eq!(s.top.len(), 4);
         let shown_raw: f32 = s.top.iter().map(|c| c.raw_prob).sum();
@@ -505,14 +505,14 @@ mod tests {
 
     #[test]
     fn same_seed_same_sample() {
-        let d = Distribution::new(&LOGITS, &settings(1.0, 0, 1.0));
+        let d = DecodeStages::new(&LOGITS, &settings(1.0, 0, 1.0));
         let draws: Vec<usize> = (0..50).map(|s| d.sample_with(step_uniform(7, s))).collect();
         let again: Vec<usize> = (0..50).map(|s| d.sample_with(step_uniform(7, s))).collect();
         assert_eq!(draws, again);
         let other: Vec<usize> = (0..50).map(|s| d.sample_with(step_uniform(8, s))).collect();
         assert_ne!(draws, other);
         // Every token with mass gets drawn sometimes; excluded ones never.
-        let filtered = Distribution::new(&LOGITS, &settings(1.0, 2, 1.0));
+        let filtered = DecodeStages::new(&LOGITS, &settings(1.0, 2, 1.0));
         for s in 0..200 {
             let id = filtered.sample_with(step_uniform(1, s));
             assert!(id == 0 || id == 3);

@@ -115,7 +115,7 @@ pub struct RunRecord {
 
 /// What one step (or the look at the untrained model) adds to the record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StepReport {
+pub struct TrainReport {
     /// The step's point on the curve; `None` from the look before the first step.
     pub point: Option<CurvePoint>,
     /// A sample, on report steps of a run that takes them.
@@ -156,7 +156,7 @@ impl RunRecord {
     }
 
     /// Adds a report, keeping the snapshot list within [`MAX_SNAPSHOTS`].
-    pub fn apply(&mut self, report: &StepReport) {
+    pub fn apply(&mut self, report: &TrainReport) {
         self.curve.extend(report.point.clone());
         if report.initial_val_loss.is_some() {
             self.initial_val_loss = report.initial_val_loss;
@@ -345,7 +345,7 @@ impl TrainingRun {
 
     /// Optimiser steps completed.
     pub fn step(&self) -> usize {
-        self.trainer.step()
+        self.trainer.steps_done()
     }
 
     /// Whether the run has reached its `total_steps`.
@@ -382,8 +382,8 @@ impl TrainingRun {
 
     /// A sample, an attention snapshot and the validation loss of the weights as they are now
     /// (the untrained model at step 0), added to the record.
-    pub async fn observe(&mut self) -> Result<StepReport> {
-        let report = StepReport {
+    pub async fn observe(&mut self) -> Result<TrainReport> {
+        let report = TrainReport {
             point: None,
             sample: self.sample().await?,
             snapshot: self.snapshot().await?,
@@ -396,13 +396,13 @@ impl TrainingRun {
     /// One optimizer step; every `report_every` steps (and at the last) also the validation
     /// loss, a sample and a snapshot. `elapsed_s` tells the run's training time so far once they
     /// are done (the model crate keeps no clock: the browser's and the CLI's differ).
-    pub async fn train_step(&mut self, elapsed_s: impl FnOnce() -> f64) -> Result<StepReport> {
+    pub async fn train_step(&mut self, elapsed_s: impl FnOnce() -> f64) -> Result<TrainReport> {
         let metrics = self.trainer.train_step().await?;
         let due = metrics
             .step
             .is_multiple_of(self.record.settings.report_every.max(1))
             || self.is_finished();
-        let mut report = StepReport {
+        let mut report = TrainReport {
             point: Some(CurvePoint {
                 step: metrics.step,
                 loss: metrics.loss,
@@ -660,7 +660,7 @@ mod tests {
             data: vec![1.0],
         };
         for step in 0..500 {
-            record.apply(&StepReport {
+            record.apply(&TrainReport {
                 point: None,
                 sample: None,
                 snapshot: Some(AttentionSnapshot {

@@ -17,7 +17,7 @@ use crate::train::data::{Batch, Corpus, Split};
 
 /// What one optimizer step reports.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StepMetrics {
+pub struct TrainMetrics {
     /// Steps completed, this one included.
     pub step: usize,
     /// The batch's mean next-token cross-entropy (nats), before the update.
@@ -120,7 +120,7 @@ impl Trainer {
     }
 
     /// Optimiser steps completed.
-    pub fn step(&self) -> usize {
+    pub fn steps_done(&self) -> usize {
         self.step
     }
 
@@ -147,7 +147,7 @@ impl Trainer {
 
     /// One optimizer step. A non-finite or exploding loss restores the weights of the last good
     /// step and returns [`GlassboxError::Diverged`].
-    pub async fn train_step(&mut self) -> Result<StepMetrics> {
+    pub async fn train_step(&mut self) -> Result<TrainMetrics> {
         let context = self.model.context_length();
         let batch = self.corpus.random_batch(
             Split::Train,
@@ -175,7 +175,7 @@ impl Trainer {
             .optimizer
             .step(learning_rate, self.model.clone(), grads);
         self.step += 1;
-        Ok(StepMetrics {
+        Ok(TrainMetrics {
             step: self.step,
             loss: loss_value,
             learning_rate,
