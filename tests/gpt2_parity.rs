@@ -13,7 +13,7 @@ use burn::tensor::Device;
 use glassbox_model::analysis::inspect::inspect;
 use glassbox_model::io::hf;
 use glassbox_model::readback::block_on;
-use glassbox_model::{Checkpoint, DecodeSettings, Distribution, Generator, Gpt, Strategy};
+use glassbox_model::{Checkpoint, DecodeSettings, DecodeStages, Generator, Gpt, Strategy};
 use serde_json::{Value, json};
 
 fn fixture_dir() -> PathBuf {
@@ -241,7 +241,7 @@ fn library_forward_pass_and_sampling_match_transformers() {
         let inspection = block_on(inspect(model, &checkpoint.tokenizer, &ids)).unwrap();
         check_inspection(&serde_json::to_value(&inspection).unwrap(), reference);
         for (case, settings) in sampling_cases() {
-            let ours = Distribution::new(&inspection.last_logits, &settings).nonzero();
+            let ours = DecodeStages::new(&inspection.last_logits, &settings).nonzero();
             check_filtered(
                 &json!(ours),
                 &reference["sampling"][case],

@@ -2,7 +2,7 @@
 //! `{ json, bytes }`: the message as JSON, and checkpoint bytes (transferred, not copied) when
 //! it carries a model.
 
-use glassbox_model::train::run::{RunRecord, RunSettings, StepReport};
+use glassbox_model::train::run::{RunRecord, RunSettings, TrainReport};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -49,7 +49,7 @@ pub enum Event {
         summary: String,
         backend: Backend,
     },
-    Report(StepReport),
+    Report(TrainReport),
     /// A checkpoint of `step` to keep (bytes): at every evaluation, on pause and at the end.
     Saved {
         step: usize,

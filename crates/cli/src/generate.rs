@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use glassbox_model::readback::block_on;
-use glassbox_model::{DecodeSettings, Generator, Strategy};
+use glassbox_model::{DecodeSettings, Generator, StepRecord, Strategy, Tokenizer};
 use serde_json::json;
 
 use crate::{checks, source};
@@ -54,15 +54,7 @@ pub fn run(args: GenerateArgs) -> Result<()> {
     )?;
     let tokenizer = &checkpoint.tokenizer;
     let prompt = tokenizer.encode(&args.prompt)?;
-    let settings = DecodeSettings {
-        strategy: Strategy::from_name(&args.strategy).map_err(anyhow::Error::msg)?,
-        temperature: args.temperature,
-        top_k: args.top_k,
-        top_p: args.top_p,
-        beam_width: args.beams,
-        length_penalty: args.length_penalty,
-        seed: args.seed,
-    };
+    let settings = decode_settings(&args)?;
     let context = model.context_length();
     let mut generator = Generator::new(model, prompt.clone(), settings.clone())?;
     generator.max_new_tokens = args.max_new;
@@ -87,34 +79,64 @@ pub fn run(args: GenerateArgs) -> Result<()> {
             said_sliding = true;
         }
         if args.explain {
-            let dist = step.distribution(&settings);
-            let candidates: Vec<String> = dist
-                .top(&step.logits, 5)
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{:>6} {:.3}{}",
-                        format!("{:?}", tokenizer.token_text(c.id)),
-                        c.prob,
-                        if c.excluded { " (cut)" } else { "" }
-                    )
-                })
-                .collect();
-            println!(
-                "step {:>3}: chose {:<8} from {}",
-                step.index,
-                format!("{:?}", tokenizer.token_text(step.chosen)),
-                candidates.join(" | ")
-            );
+            explain_step(tokenizer, &step, &settings);
         } else if !args.json && settings.strategy != Strategy::Beam {
-            // Decode the whole continuation: a BPE token can hold part of a UTF-8 character.
-            let text = tokenizer.decode(generator.generated());
-            if !text.ends_with(char::REPLACEMENT_CHARACTER) && text.len() > printed {
-                print!("{}", text.get(printed..).unwrap_or_default());
-                printed = text.len();
-            }
+            print_continuation(tokenizer, generator.generated(), &mut printed);
         }
     }
+    print_result(&args, &generator, tokenizer, printed);
+    Ok(())
+}
+
+/// The decoding controls the flags set.
+fn decode_settings(args: &GenerateArgs) -> Result<DecodeSettings> {
+    Ok(DecodeSettings {
+        strategy: Strategy::from_name(&args.strategy).map_err(anyhow::Error::msg)?,
+        temperature: args.temperature,
+        top_k: args.top_k,
+        top_p: args.top_p,
+        beam_width: args.beams,
+        length_penalty: args.length_penalty,
+        seed: args.seed,
+    })
+}
+
+/// `--explain`'s line for one step: the token chosen and the five most likely candidates.
+fn explain_step(tokenizer: &Tokenizer, step: &StepRecord, settings: &DecodeSettings) {
+    let dist = step.distribution(settings);
+    let candidates: Vec<String> = dist
+        .top(&step.logits, 5)
+        .iter()
+        .map(|c| {
+            format!(
+                "{:>6} {:.3}{}",
+                format!("{:?}", tokenizer.token_text(c.id)),
+                c.prob,
+                if c.excluded { " (cut)" } else { "" }
+            )
+        })
+        .collect();
+    println!(
+        "step {:>3}: chose {:<8} from {}",
+        step.index,
+        format!("{:?}", tokenizer.token_text(step.chosen)),
+        candidates.join(" | ")
+    );
+}
+
+/// Prints the part of the continuation not yet printed (`printed` bytes of it were).
+fn print_continuation(tokenizer: &Tokenizer, generated: &[u32], printed: &mut usize) {
+    // Decode the whole continuation: a BPE token can hold part of a UTF-8 character.
+    let text = tokenizer.decode(generated);
+    if !text.ends_with(char::REPLACEMENT_CHARACTER) && text.len() > *printed {
+        print!("{}", text.get(*printed..).unwrap_or_default());
+        *printed = text.len();
+    }
+}
+
+/// The end of the output: the JSON object, or the text not yet printed (beam search: the best
+/// beam).
+fn print_result(args: &GenerateArgs, generator: &Generator, tokenizer: &Tokenizer, printed: usize) {
     let (new_ids, score) = match generator.best_beam() {
         Some(best) => (best.tokens, Some(best.score)),
         None => (generator.generated().to_vec(), None),
@@ -131,5 +153,4 @@ pub fn run(args: GenerateArgs) -> Result<()> {
     } else {
         println!("{}", new_text.get(printed..).unwrap_or_default());
     }
-    Ok(())
 }

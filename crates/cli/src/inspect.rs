@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::Args;
 use glassbox_model::analysis::inspect::inspect;
 use glassbox_model::readback::block_on;
-use glassbox_model::{DecodeSettings, Distribution, Strategy};
+use glassbox_model::{DecodeSettings, DecodeStages, Strategy};
 
 use crate::{checks, source};
 
@@ -55,7 +55,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
                 ..defaults
             };
             settings.validate().map_err(anyhow::Error::msg)?;
-            let filtered = Distribution::new(&inspection.last_logits, &settings).nonzero();
+            let filtered = DecodeStages::new(&inspection.last_logits, &settings).nonzero();
             out["filtered_probs"] = serde_json::json!(filtered);
         }
         println!("{out}");

@@ -15,7 +15,9 @@ pub enum Activation {
     /// GPT-2's `gelu_new`: the tanh approximation of GELU.
     #[default]
     GeluTanh,
+    /// `max(0, x)`.
     Relu,
+    /// No non-linearity: the MLP is two linear maps in a row.
     Identity,
 }
 
@@ -26,15 +28,19 @@ pub struct GptConfig {
     pub vocab_size: usize,
     /// Longest sequence the model sees at once (learned positions).
     pub context_length: usize,
+    /// Number of transformer blocks.
     pub n_layer: usize,
+    /// Attention heads per block; each reads `d_model / n_head` dimensions.
     pub n_head: usize,
     /// Width of the residual stream.
     pub d_model: usize,
     /// MLP hidden width as a multiple of `d_model`.
     #[config(default = 4)]
     pub mlp_ratio: usize,
+    /// The MLP's non-linearity.
     #[config(default = "Activation::GeluTanh")]
     pub activation: Activation,
+    /// The epsilon added to the variance in every LayerNorm.
     #[config(default = 1e-5)]
     pub layer_norm_eps: f64,
     /// Blocks without attention (their MLP still runs, the residual passes the attention by): the
@@ -46,10 +52,12 @@ pub struct GptConfig {
 }
 
 impl GptConfig {
+    /// Width of one attention head: `d_model / n_head`.
     pub fn head_dim(&self) -> usize {
         self.d_model / self.n_head
     }
 
+    /// Width of the MLP's hidden layer: `d_model × mlp_ratio`.
     pub fn d_mlp(&self) -> usize {
         self.d_model * self.mlp_ratio
     }
@@ -168,6 +176,7 @@ pub struct ParamCounts {
 }
 
 impl ParamCounts {
+    /// All parameters.
     pub fn total(&self) -> f64 {
         self.embeddings + self.attention + self.mlp + self.final_norm
     }
@@ -185,8 +194,10 @@ pub enum Preset {
 }
 
 impl Preset {
+    /// Every preset, smallest first.
     pub const ALL: [Preset; 3] = [Preset::Tiny, Preset::Small, Preset::Shipped];
 
+    /// The lower-case name the CLI's `--preset` takes.
     pub fn name(self) -> &'static str {
         match self {
             Preset::Tiny => "tiny",
@@ -195,6 +206,7 @@ impl Preset {
         }
     }
 
+    /// The preset called `name`; the refusal lists the known names.
     pub fn from_name(name: &str) -> Result<Self, String> {
         Self::ALL
             .into_iter()
@@ -220,22 +232,28 @@ impl Preset {
 /// schedule, the batch and the seed every batch is drawn from.
 #[derive(Config, Debug, PartialEq)]
 pub struct TrainConfig {
+    /// Peak learning rate, reached at the end of the warm-up.
     #[config(default = 3e-3)]
     pub learning_rate: f64,
     /// The cosine schedule ends at `learning_rate × min_lr_ratio`.
     #[config(default = 0.1)]
     pub min_lr_ratio: f64,
+    /// Steps of linear warm-up from near zero to `learning_rate`.
     #[config(default = 100)]
     pub warmup_steps: usize,
     /// Length of the schedule (the run may stop earlier or go on at the minimum rate).
     pub total_steps: usize,
+    /// Sequences per optimiser step.
     #[config(default = 32)]
     pub batch_size: usize,
+    /// AdamW's decoupled weight decay.
     #[config(default = 0.1)]
     pub weight_decay: f32,
     /// Per-parameter gradient norm clip.
     #[config(default = 1.0)]
     pub grad_clip: f32,
+    /// Seed of the initial weights, the validation batches and every training batch (step `s`
+    /// draws with `seed + s`).
     #[config(default = 1337)]
     pub seed: u64,
     /// Validation batches (fixed for the whole run) used for the periodic validation loss.

@@ -29,7 +29,7 @@ mod testing;
 
 pub use config::{Activation, GptConfig, ParamCounts, Preset, TrainConfig};
 pub use decode::generator::{Generator, StepRecord};
-pub use decode::sampling::{CandidateSummary, DecodeSettings, Distribution, Strategy};
+pub use decode::sampling::{CandidateSummary, DecodeSettings, DecodeStages, Strategy};
 pub use error::{GlassboxError, Result};
 pub use io::checkpoint::Checkpoint;
 pub use limits::Budget;

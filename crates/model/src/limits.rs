@@ -12,6 +12,7 @@ const F32: f64 = 4.0;
 /// The memory a model may use where it runs.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Budget {
+    /// The bytes a model may take.
     pub bytes: f64,
     /// "a browser tab", "this machine".
     pub name: &'static str,

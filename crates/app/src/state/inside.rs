@@ -13,7 +13,7 @@ use glassbox_model::analysis::teacher_forcing::{
     OneAtATime, PositionPrediction, TeacherForcing, teacher_forced,
 };
 use glassbox_model::decode::generator::greedy_path;
-use glassbox_model::{AttentionMatrix, Distribution, HeadMask, Strategy};
+use glassbox_model::{AttentionMatrix, DecodeStages, HeadMask, Strategy};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -350,8 +350,8 @@ impl InsideState {
         let settings = self.state.settings.get();
         let n = self.state.top_n.get();
         let summary =
-            Distribution::new(&effect.ablated_logits, &settings).summary(&effect.ablated_logits, n);
-        let base = Distribution::new(&effect.base_logits, &settings);
+            DecodeStages::new(&effect.ablated_logits, &settings).summary(&effect.ablated_logits, n);
+        let base = DecodeStages::new(&effect.base_logits, &settings);
         let base_probs = summary
             .top
             .iter()

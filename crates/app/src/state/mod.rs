@@ -14,7 +14,7 @@ use std::sync::Arc;
 use glassbox_model::decode::beam::BeamTree;
 use glassbox_model::limits::{self, Budget};
 use glassbox_model::{
-    AttentionMatrix, CandidateSummary, DecodeSettings, Distribution, Generator, Gpt, HeadMask,
+    AttentionMatrix, CandidateSummary, DecodeSettings, DecodeStages, Generator, Gpt, HeadMask,
     HeadView,
 };
 use leptos::prelude::*;
@@ -240,7 +240,7 @@ impl AppState {
         let n = self.top_n.get();
         self.snapshot.with(|s| {
             s.shown_step(selected)
-                .map(|step| Distribution::new(&step.logits, &settings).summary(&step.logits, n))
+                .map(|step| DecodeStages::new(&step.logits, &settings).summary(&step.logits, n))
         })
     }
 

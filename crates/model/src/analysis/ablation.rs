@@ -18,6 +18,7 @@ pub struct AblationEffect {
     pub kl: f32,
     /// Mean next-token loss over the probe text (`None` for a single token).
     pub base_loss: Option<f32>,
+    /// The same with the mask's heads off.
     pub ablated_loss: Option<f32>,
 }
 
@@ -50,9 +51,12 @@ pub async fn ablation_effect(
     })
 }
 
+/// How much one head matters to the probe text: the loss with it alone switched off.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HeadImportance {
+    /// The head's block.
     pub layer: usize,
+    /// The head within its block.
     pub head: usize,
     /// Probe loss with this head alone switched off.
     pub loss: f32,
@@ -93,6 +97,7 @@ impl ImportanceScan {
         })
     }
 
+    /// Probe loss with every head on.
     pub fn base_loss(&self) -> f32 {
         self.base_loss
     }
@@ -103,6 +108,7 @@ impl ImportanceScan {
         (done, done + self.pending.len())
     }
 
+    /// Whether every head has been measured.
     pub fn is_done(&self) -> bool {
         self.pending.is_empty()
     }

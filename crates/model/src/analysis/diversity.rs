@@ -35,7 +35,9 @@ pub fn js_distance(p: &[f32], q: &[f32]) -> f32 {
 /// Mean Jensen–Shannon distance between the attention patterns of every pair of heads.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HeadSimilarity {
+    /// Blocks compared.
     pub n_layer: usize,
+    /// Heads per block.
     pub n_head: usize,
     /// `[a][b]` over heads numbered `layer · n_head + head`, symmetric, 0 on the diagonal.
     pub distance: Vec<f32>,
@@ -91,6 +93,7 @@ impl HeadSimilarity {
         }
     }
 
+    /// The distance between heads `a` and `b`, each given as `(layer, head)`.
     pub fn get(&self, a: (usize, usize), b: (usize, usize)) -> f32 {
         let heads = self.n_layer * self.n_head;
         self.distance[(a.0 * self.n_head + a.1) * heads + b.0 * self.n_head + b.1]
@@ -111,6 +114,7 @@ pub enum HeadPattern {
 }
 
 impl HeadPattern {
+    /// Every pattern, in the order they are listed.
     pub const ALL: [HeadPattern; 4] = [
         HeadPattern::PreviousToken,
         HeadPattern::CurrentToken,
@@ -118,6 +122,7 @@ impl HeadPattern {
         HeadPattern::SameTokenEarlier,
     ];
 
+    /// A short name for a legend: "previous token", "itself".
     pub fn label(self) -> &'static str {
         match self {
             HeadPattern::PreviousToken => "previous token",

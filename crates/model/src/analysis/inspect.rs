@@ -9,15 +9,19 @@ use crate::probs::top_n;
 use crate::tokenize::Tokenizer;
 use crate::trace::probe::ProbeRun;
 
+/// Logits kept per position in [`Inspection::topk`], as the reference fixtures keep them.
 pub const TOPK_PER_POSITION: usize = 10;
 
+/// One traced pass over a prompt, serialised with the reference fixtures' field names.
 #[derive(Clone, Debug, Serialize)]
 pub struct Inspection {
+    /// The prompt's token ids.
     pub input_ids: Vec<u32>,
+    /// Each token as its vocabulary writes it (GPT-2: `Ġ` for a space byte).
     pub tokens: Vec<String>,
     /// Logits at the last position.
     pub last_logits: Vec<f32>,
-    /// Per position, the 10 largest logits as `[id, logit]`, descending.
+    /// Per position, the [`TOPK_PER_POSITION`] largest logits as `[id, logit]`, descending.
     pub topk: Vec<Vec<(u32, f32)>>,
     /// `[layer][head][query][key]`.
     pub attentions: Vec<Vec<Vec<Vec<f32>>>>,

@@ -14,12 +14,15 @@ use crate::trace::probe::check_probe;
 /// Where one token stands in a distribution.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TokenRank {
+    /// The token.
     pub id: u32,
     /// 0 = the most likely token.
     pub rank: usize,
+    /// Its probability.
     pub prob: f32,
 }
 
+/// What the model would predict at the lens's position after `depth` blocks.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LensRow {
     /// Blocks applied: 0 = the embeddings alone, `n_layer` = the whole model.
@@ -30,6 +33,7 @@ pub struct LensRow {
     pub target: Option<TokenRank>,
 }
 
+/// The logit lens over one text: detailed rows at one position, the top token everywhere.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogitLens {
     /// The text read.

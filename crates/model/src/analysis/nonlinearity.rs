@@ -10,7 +10,9 @@ use crate::trace::probe::ProbeRun;
 /// One block's MLP hidden units at one position.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MlpActivity {
+    /// The block.
     pub layer: usize,
+    /// The query row of the trace.
     pub position: usize,
     /// Before the activation (`c_fc`'s output).
     pub pre: Vec<f32>,
@@ -21,8 +23,11 @@ pub struct MlpActivity {
 /// A unit of the MLP's hidden layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Unit {
+    /// Its index in the hidden layer, `0..d_mlp`.
     pub index: usize,
+    /// Its value before the activation.
     pub pre: f32,
+    /// Its value after the activation.
     pub post: f32,
 }
 
@@ -70,12 +75,16 @@ impl MlpActivity {
 /// Counts of values in `bins` equal-width bins over `[lo, hi]` (values outside are clamped in).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Histogram {
+    /// Lower edge of the first bin.
     pub lo: f32,
+    /// Upper edge of the last bin.
     pub hi: f32,
+    /// Values per bin, lowest bin first.
     pub counts: Vec<usize>,
 }
 
 impl Histogram {
+    /// Bins the finite `values` (NaN and infinities are left out); at least one bin.
     pub fn new(values: &[f32], lo: f32, hi: f32, bins: usize) -> Self {
         let mut counts = vec![0; bins.max(1)];
         let width = (hi - lo).max(f32::EPSILON) / counts.len() as f32;
@@ -104,6 +113,7 @@ impl Histogram {
 /// The next-token prediction with and without block `layer`'s activation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinearEffect {
+    /// Next-token logits of the model as it is.
     pub base_logits: Vec<f32>,
     /// With block `layer`'s MLP reduced to its linear part.
     pub linear_logits: Vec<f32>,

@@ -15,6 +15,7 @@ use crate::trace::probe::{ProbeRun, check_probe};
 /// What the model predicts after one position of a text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PositionPrediction {
+    /// Index of the token in the text.
     pub position: usize,
     /// The token at this position.
     pub token: u32,
@@ -44,6 +45,7 @@ fn predict(ids: &[u32], position: usize, logits: &[f32], top: usize) -> Position
 /// The parallel pass training computes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TeacherForcing {
+    /// One prediction per position of the text.
     pub predictions: Vec<PositionPrediction>,
     /// The pass's trace: attention (future cells are 0: the causal mask), residual stream, MLP.
     pub trace: Trace,
@@ -57,6 +59,7 @@ impl TeacherForcing {
         self.predictions.iter().map(|p| p.token).collect()
     }
 
+    /// The pass's attention weights, every head at once.
     pub fn attention(&self) -> AttentionMatrix {
         AttentionMatrix::from_trace(&self.trace)
     }
@@ -89,6 +92,8 @@ pub struct OneAtATime {
 }
 
 impl OneAtATime {
+    /// Ready to feed `ids` (at most the context length), keeping the `top` most likely tokens
+    /// per prediction; no pass runs yet.
     pub fn new(model: &Gpt, ids: &[u32], top: usize) -> Result<Self> {
         check_probe(model, ids)?;
         Ok(Self {
@@ -99,10 +104,12 @@ impl OneAtATime {
         })
     }
 
+    /// Whether every token of the text has been fed.
     pub fn is_done(&self) -> bool {
         self.predictions.len() == self.ids.len()
     }
 
+    /// The predictions made so far, one per token fed.
     pub fn predictions(&self) -> &[PositionPrediction] {
         &self.predictions
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::decode::beam::{BeamSearch, BeamTree, FinishedBeam};
-use crate::decode::sampling::{DecodeSettings, Distribution, Strategy, step_uniform};
+use crate::decode::sampling::{DecodeSettings, DecodeStages, Strategy, step_uniform};
 use crate::error::{GlassboxError, Result};
 use crate::nn::gpt::{ForwardOptions, Gpt};
 use crate::nn::{HeadMask, KvCache};
@@ -33,7 +33,9 @@ pub struct StepRecord {
     pub window: Vec<u32>,
     /// Next-token logits the choice was made from (shared with whatever shows them).
     pub logits: Arc<[f32]>,
+    /// The decode settings the choice was made with.
     pub settings: DecodeSettings,
+    /// The token chosen (in beam mode: the last token of the best beam).
     pub chosen: u32,
     /// Beam search state after this step (beam mode only).
     pub beams: Option<BeamSearch>,
@@ -42,23 +44,29 @@ pub struct StepRecord {
     /// Attention rows this step computed (`None` once dropped, see [`KEPT_TRACES`]);
     /// `trace_first_query` is the window index of the first.
     pub trace: Option<AttentionRows>,
+    /// Window index of the first query row in `trace` (0: the pass read the whole window).
     pub trace_first_query: usize,
 }
 
 impl StepRecord {
     /// The decoding stages for this step's logits under `settings` (no forward pass).
-    pub fn distribution(&self, settings: &DecodeSettings) -> Distribution {
-        Distribution::new(&self.logits, settings)
+    pub fn distribution(&self, settings: &DecodeSettings) -> DecodeStages {
+        DecodeStages::new(&self.logits, settings)
     }
 
+    /// The tokens the model read for this step.
     pub fn window(&self) -> &[u32] {
         &self.window
     }
 }
 
+/// Generation from one prompt, one token per [`Generator::step`], every step kept so that
+/// [`Generator::back`] can undo it.
 pub struct Generator {
     model: Gpt,
+    /// How the next step chooses its token; may change between steps.
     pub settings: DecodeSettings,
+    /// Heads switched off from the next step on.
     pub head_mask: HeadMask,
     prompt: Vec<u32>,
     tokens: Vec<u32>,
@@ -75,6 +83,7 @@ pub struct Generator {
 }
 
 impl Generator {
+    /// Ready to generate after `prompt` (at least one token); no pass runs yet.
     pub fn new(model: Gpt, prompt: Vec<u32>, settings: DecodeSettings) -> Result<Self> {
         if prompt.is_empty() {
             return Err(GlassboxError::EmptyPrompt);
@@ -95,10 +104,12 @@ impl Generator {
         })
     }
 
+    /// The model generating.
     pub fn model(&self) -> &Gpt {
         &self.model
     }
 
+    /// The tokens generation started from.
     pub fn prompt(&self) -> &[u32] {
         &self.prompt
     }
@@ -108,10 +119,12 @@ impl Generator {
         &self.tokens
     }
 
+    /// The tokens after the prompt (for beam search: the current best beam's).
     pub fn generated(&self) -> &[u32] {
         &self.tokens[self.prompt.len()..]
     }
 
+    /// Every step so far, oldest first.
     pub fn steps(&self) -> &[StepRecord] {
         &self.steps
     }
@@ -234,7 +247,7 @@ impl Generator {
 
         let index = self.steps.len();
         let chosen = match self.settings.strategy {
-            Strategy::Sample => Distribution::new(&logits, &self.settings)
+            Strategy::Sample => DecodeStages::new(&logits, &self.settings)
                 .sample_with(step_uniform(self.settings.seed, index)),
             _ => argmax(&logits),
         } as u32;
@@ -381,6 +394,7 @@ pub struct Retrace {
 }
 
 impl Retrace {
+    /// The step's attention over its whole window.
     pub async fn run(self) -> Result<AttentionMatrix> {
         window_attention(&self.model, &self.window, &self.head_mask).await
     }

@@ -10,16 +10,21 @@ use crate::config::GptConfig;
 use crate::limits::{self, Budget};
 use crate::probs::{argmax, entropy, ranked, softmax};
 
+/// How the next token is chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
+    /// The most likely token.
     #[default]
     Greedy,
+    /// A draw from the distribution after temperature, top-k and top-p.
     Sample,
+    /// Beam search: the best-scoring of `beam_width` sequences grown side by side.
     Beam,
 }
 
 impl Strategy {
+    /// The strategy called `name` (`greedy`, `sample`, `beam`); the refusal lists them.
     pub fn from_name(name: &str) -> Result<Self, String> {
         match name {
             "greedy" => Ok(Strategy::Greedy),
@@ -31,6 +36,7 @@ impl Strategy {
         }
     }
 
+    /// The lower-case name [`Strategy::from_name`] reads.
     pub fn name(self) -> &'static str {
         match self {
             Strategy::Greedy => "greedy",
@@ -43,12 +49,20 @@ impl Strategy {
 /// Every decoding control. `top_k = 0` and `top_p = 1` switch those filters off.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DecodeSettings {
+    /// Greedy, sampling or beam search.
     pub strategy: Strategy,
+    /// Divides the logits before the softmax: below 1 sharpens, above 1 flattens; 0 is greedy.
     pub temperature: f32,
+    /// Keep only the `top_k` most likely tokens (0: all).
     pub top_k: usize,
+    /// Keep the smallest set of most likely tokens whose probability reaches `top_p` (1: all).
     pub top_p: f32,
+    /// Beams kept side by side (beam search only).
     pub beam_width: usize,
+    /// Exponent of the length in a finished beam's score `sum_logprob / n_new ^ length_penalty`:
+    /// above 0 favours longer sequences (beam search only).
     pub length_penalty: f32,
+    /// Seed of the sampling draws (step `i` draws [`step_uniform`]`(seed, i)`).
     pub seed: u64,
 }
 
@@ -67,6 +81,7 @@ impl Default for DecodeSettings {
 }
 
 impl DecodeSettings {
+    /// Checks every control is in range, naming the one that is not.
     pub fn validate(&self) -> Result<(), String> {
         if !(self.temperature >= 0.0 && self.temperature.is_finite()) {
             return Err(format!(
@@ -168,12 +183,14 @@ fn tempered_logits(logits: &[f32], max: f32, temperature: f32) -> Vec<f32> {
 
 /// One next-token distribution at every stage of the decoding pipeline.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Distribution {
+pub struct DecodeStages {
     /// softmax(logits): what the model itself says.
     pub raw_probs: Vec<f32>,
     /// softmax(logits / T) before any token is cut.
     pub tempered_probs: Vec<f32>,
+    /// Per token, whether top-k cut it.
     pub cut_by_top_k: Vec<bool>,
+    /// Per token, whether top-p cut it (of those top-k kept).
     pub cut_by_top_p: Vec<bool>,
     /// The distribution sampling draws from (0 for cut tokens).
     pub probs: Vec<f32>,
@@ -182,10 +199,15 @@ pub struct Distribution {
 /// One row of a candidate list.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Candidate {
+    /// The token.
     pub id: u32,
+    /// Its logit.
     pub logit: f32,
+    /// Its probability under the model's own distribution.
     pub raw_prob: f32,
+    /// Its probability after temperature, top-k and top-p (0 when excluded).
     pub prob: f32,
+    /// Cut by top-k or top-p.
     pub excluded: bool,
     /// Excluded by top-k (else, when excluded, by top-p).
     pub cut_by_top_k: bool,
@@ -194,18 +216,22 @@ pub struct Candidate {
 /// The candidate list of one step, ready to draw.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CandidateSummary {
+    /// The most likely tokens under the raw distribution, most likely first.
     pub top: Vec<Candidate>,
-    /// Probability of every token outside `top`: raw, and after the transforms.
+    /// Raw probability of every token outside `top`.
     pub rest_raw_prob: f32,
+    /// The same after the transforms.
     pub rest_prob: f32,
-    /// Entropy (nats) of the raw distribution and of the one sampling draws from.
+    /// Entropy (nats) of the raw distribution.
     pub raw_entropy: f32,
+    /// Entropy (nats) of the distribution sampling draws from.
     pub entropy: f32,
     /// Tokens left after top-k and top-p.
     pub kept: usize,
 }
 
-impl Distribution {
+impl DecodeStages {
+    /// Every stage for `logits` under `settings`.
     pub fn new(logits: &[f32], settings: &DecodeSettings) -> Self {
         let raw_probs = softmax(logits);
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -240,10 +266,12 @@ impl Distribution {
         }
     }
 
+    /// Whether top-k or top-p cut token `id`.
     pub fn is_excluded(&self, id: usize) -> bool {
         self.cut_by_top_k[id] || self.cut_by_top_p[id]
     }
 
+    /// Tokens left after top-k and top-p.
     pub fn kept_count(&self) -> usize {
         (0..self.probs.len())
             .filter(|&i| !self.is_excluded(i))
@@ -347,7 +375,7 @@ mod tests {
                         ..Default::default()
                     };
                     assert!(settings.validate().is_ok());
-                    let d = Distribution::new(&logits, &settings);
+                    let d = DecodeStages::new(&logits, &settings);
                     let case = format!("T={temperature} p={top_p} k={top_k}");
                     for probs in [&d.raw_probs, &d.tempered_probs, &d.probs] {
                         assert!(probs.iter().all(|p| p.is_finite() && *p >= 0.0), "{case}");
@@ -381,7 +409,7 @@ mod tests {
                     temperature,
                     ..Default::default()
                 };
-                let d = Distribution::new(&logits, &settings);
+                let d = DecodeStages::new(&logits, &settings);
                 for probs in [&d.raw_probs, &d.tempered_probs, &d.probs] {
                     assert!(
                         probs.iter().all(|p| p.is_finite()),
@@ -424,7 +452,7 @@ mod tests {
     #[test]
     fn top_k_keeps_exactly_k() {
         for k in 1..LOGITS.len() {
-            let d = Distribution::new(&LOGITS, &settings(1.0, k, 1.0));
+            let d = DecodeStages::new(&LOGITS, &settings(1.0, k, 1.0));
             assert_eq!(d.kept_count(), k);
             assert_eq!(d.probs.iter().filter(|&&p| p > 0.0).count(), k);
             assert!((d.probs.iter().sum::<f32>() - 1.0).abs() < 1e-6);
@@ -453,17 +481,17 @@ mod tests {
 
     #[test]
     fn temperature_to_zero_approaches_greedy() {
-        let cold = Distribution::new(&LOGITS, &settings(0.01, 0, 1.0));
+        let cold = DecodeStages::new(&LOGITS, &settings(0.01, 0, 1.0));
         assert!(cold.probs[3] > 0.999);
-        let zero = Distribution::new(&LOGITS, &settings(0.0, 0, 1.0));
+        let zero = DecodeStages::new(&LOGITS, &settings(0.0, 0, 1.0));
         assert_eq!(zero.probs[3], 1.0);
-        let hot = Distribution::new(&LOGITS, &settings(5.0, 0, 1.0));
+        let hot = DecodeStages::new(&LOGITS, &settings(5.0, 0, 1.0));
         assert!(entropy(&hot.probs) > entropy(&softmax(&LOGITS)));
     }
 
     #[test]
     fn summary_accounts_for_all_mass() {
-        let d = Distribution::new(&LOGITS, &settings(2.0, 3, 1.0));
+        let d = DecodeStages::new(&LOGITS, &settings(2.0, 3, 1.0));
         let s = d.summary(&LOGITS, 4);
         assert_eq!(s.top.len(), 4);
         let shown_raw: f32 = s.top.iter().map(|c| c.raw_prob).sum();
@@ -477,14 +505,14 @@ mod tests {
 
     #[test]
     fn same_seed_same_sample() {
-        let d = Distribution::new(&LOGITS, &settings(1.0, 0, 1.0));
+        let d = DecodeStages::new(&LOGITS, &settings(1.0, 0, 1.0));
         let draws: Vec<usize> = (0..50).map(|s| d.sample_with(step_uniform(7, s))).collect();
         let again: Vec<usize> = (0..50).map(|s| d.sample_with(step_uniform(7, s))).collect();
         assert_eq!(draws, again);
         let other: Vec<usize> = (0..50).map(|s| d.sample_with(step_uniform(8, s))).collect();
         assert_ne!(draws, other);
         // Every token with mass gets drawn sometimes; excluded ones never.
-        let filtered = Distribution::new(&LOGITS, &settings(1.0, 2, 1.0));
+        let filtered = DecodeStages::new(&LOGITS, &settings(1.0, 2, 1.0));
         for s in 0..200 {
             let id = filtered.sample_with(step_uniform(1, s));
             assert!(id == 0 || id == 3);

@@ -18,25 +18,31 @@ use crate::tokenize::Tokenizer;
 const PREFIX: &str = "transformer.";
 const METADATA_KEY: &str = "glassbox";
 const OPTIMIZER_TENSOR: &str = "glassbox.optimizer_state";
+/// The metadata layout this build writes and the only one it reads.
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Weights by Hugging Face name, on the CPU.
 pub type Weights = BTreeMap<String, WeightTensor>;
 
+/// One weight tensor on the CPU.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WeightTensor {
+    /// Its dimensions, as Hugging Face stores them.
     pub shape: Vec<usize>,
+    /// Its values, row-major.
     pub data: Vec<f32>,
 }
 
 /// How the weights came to be; absent for imported models.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainingRecord {
+    /// The optimiser, schedule and batch settings.
     pub train_config: TrainConfig,
     /// Optimizer steps taken.
     pub step: usize,
     /// Where the training text came from.
     pub corpus: String,
+    /// The last validation loss measured, if any.
     pub validation_loss: Option<f32>,
 }
 
@@ -51,12 +57,18 @@ struct Metadata {
     weights_crc32: u32,
 }
 
+/// A model with everything needed to run it, train it further and save it again.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Checkpoint {
+    /// The model's shape.
     pub config: GptConfig,
+    /// The tokenizer the model was trained with.
     pub tokenizer: Tokenizer,
+    /// How the weights were trained; `None` for imported models.
     pub training: Option<TrainingRecord>,
+    /// The weights, by Hugging Face name.
     pub weights: Weights,
+    /// burn's parameter ids by tensor name: the optimizer state refers to parameters by id.
     pub param_ids: BTreeMap<String, u64>,
     /// burn's optimizer record, to resume training exactly.
     pub optimizer_state: Option<Vec<u8>>,
@@ -292,6 +304,7 @@ pub fn weights_from_safetensors(file: &SafeTensors) -> Result<Weights> {
 }
 
 impl Checkpoint {
+    /// `model`'s weights read back to the CPU, with what the file carries beside them.
     pub async fn from_model(
         model: &Gpt,
         config: &GptConfig,
@@ -315,10 +328,12 @@ impl Checkpoint {
         check_weights(&self.config, &self.weights)
     }
 
+    /// The model on `device`, its parameter ids as saved (so the optimizer state still applies).
     pub fn to_model(&self, device: &Device) -> Result<Gpt> {
         model_from_weights(&self.config, &self.weights, &self.param_ids, device)
     }
 
+    /// The checkpoint file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let metadata = Metadata {
             format_version: FORMAT_VERSION,
@@ -356,6 +371,8 @@ impl Checkpoint {
         safetensors::serialize(views, Some(info)).map_err(|e| corrupt(e.to_string()))
     }
 
+    /// Reads a checkpoint file, refusing one whose version, config, tokenizer, weight shapes or
+    /// checksum is wrong.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let file = SafeTensors::deserialize(bytes)
             .map_err(|e| corrupt(format!("not a valid safetensors file ({e})")))?;
@@ -442,6 +459,7 @@ impl Checkpoint {
         Ok(())
     }
 
+    /// Reads the checkpoint file at `path`, as [`Checkpoint::from_bytes`] does.
     pub fn load(path: &std::path::Path) -> Result<Self> {
         let bytes = std::fs::read(path)
             .map_err(|e| corrupt(format!("cannot read {}: {e}", path.display())))?;

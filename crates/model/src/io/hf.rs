@@ -12,18 +12,26 @@ use crate::io::checkpoint::{Checkpoint, Weights, weights_from_safetensors};
 use crate::tokenize::Tokenizer;
 use crate::tokenize::bpe::BpeTokenizer;
 
-/// The four files' names in a folder.
+/// The model's shape, as `GPT2Config` writes it.
 pub const CONFIG_FILE: &str = "config.json";
+/// The weights, in safetensors.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// The BPE vocabulary: token → id.
 pub const VOCAB_FILE: &str = "vocab.json";
+/// The BPE merges, one pair a line.
 pub const MERGES_FILE: &str = "merges.txt";
+/// The four files' names in a folder.
 pub const FILES: [&str; 4] = [CONFIG_FILE, WEIGHTS_FILE, VOCAB_FILE, MERGES_FILE];
 
 /// The contents of a GPT-2 folder.
 pub struct Gpt2Files<'a> {
+    /// The text of [`CONFIG_FILE`].
     pub config_json: &'a str,
+    /// The bytes of [`WEIGHTS_FILE`].
     pub safetensors: &'a [u8],
+    /// The text of [`VOCAB_FILE`].
     pub vocab_json: &'a str,
+    /// The text of [`MERGES_FILE`].
     pub merges_txt: &'a str,
 }
 
@@ -86,9 +94,31 @@ mod defaults {
     }
 }
 
+/// A refusal naming the field of `config.json` at fault.
+fn refuse(field: &str, why: String) -> GlassboxError {
+    bad(format!("{CONFIG_FILE}: `{field}` {why}"))
+}
+
 impl Gpt2Config {
     fn to_config(&self) -> Result<GptConfig> {
-        let refuse = |field: &str, why: String| bad(format!("{CONFIG_FILE}: `{field}` {why}"));
+        self.check_shape()?;
+        let mlp_ratio = self.mlp_ratio()?;
+        let activation = self.activation()?;
+        self.check_switches()?;
+        Ok(GptConfig::new(
+            self.vocab_size,
+            self.n_positions,
+            self.n_layer,
+            self.n_head,
+            self.n_embd,
+        )
+        .with_mlp_ratio(mlp_ratio)
+        .with_activation(activation)
+        .with_layer_norm_eps(self.layer_norm_epsilon))
+    }
+
+    /// A GPT-2 model with positive sizes and heads that divide the width.
+    fn check_shape(&self) -> Result<()> {
         if let Some(other) = self.model_type.as_deref().filter(|t| *t != "gpt2") {
             return Err(refuse(
                 "model_type",
@@ -112,29 +142,41 @@ impl Gpt2Config {
                 format!("({}) does not divide n_embd ({})", self.n_head, self.n_embd),
             ));
         }
-        let mlp_ratio = match self.n_inner {
-            None => 4,
-            Some(inner) if inner > 0 && inner.is_multiple_of(self.n_embd) => inner / self.n_embd,
-            Some(inner) => {
-                return Err(refuse(
-                    "n_inner",
-                    format!(
-                        "({inner}) is not a multiple of n_embd ({}): not supported",
-                        self.n_embd
-                    ),
-                ));
+        Ok(())
+    }
+
+    /// `n_inner` as a multiple of the width (GPT-2's 4 when absent).
+    fn mlp_ratio(&self) -> Result<usize> {
+        match self.n_inner {
+            None => Ok(4),
+            Some(inner) if inner > 0 && inner.is_multiple_of(self.n_embd) => {
+                Ok(inner / self.n_embd)
             }
-        };
-        let activation = match self.activation_function.as_str() {
-            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Activation::GeluTanh,
-            "relu" => Activation::Relu,
-            other => {
-                return Err(refuse(
-                    "activation_function",
-                    format!("{other:?} is not supported (gelu_new, gelu_pytorch_tanh or relu)"),
-                ));
-            }
-        };
+            Some(inner) => Err(refuse(
+                "n_inner",
+                format!(
+                    "({inner}) is not a multiple of n_embd ({}): not supported",
+                    self.n_embd
+                ),
+            )),
+        }
+    }
+
+    /// The MLP's non-linearity, from `transformers`' names for it.
+    fn activation(&self) -> Result<Activation> {
+        match self.activation_function.as_str() {
+            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Ok(Activation::GeluTanh),
+            "relu" => Ok(Activation::Relu),
+            other => Err(refuse(
+                "activation_function",
+                format!("{other:?} is not supported (gelu_new, gelu_pytorch_tanh or relu)"),
+            )),
+        }
+    }
+
+    /// The switches that change GPT-2's computation left as GPT-2 has them, and a usable
+    /// LayerNorm epsilon.
+    fn check_switches(&self) -> Result<()> {
         for (field, value, expected) in [
             ("scale_attn_weights", self.scale_attn_weights, true),
             (
@@ -162,16 +204,7 @@ impl Gpt2Config {
                 "must be a positive number".into(),
             ));
         }
-        Ok(GptConfig::new(
-            self.vocab_size,
-            self.n_positions,
-            self.n_layer,
-            self.n_head,
-            self.n_embd,
-        )
-        .with_mlp_ratio(mlp_ratio)
-        .with_activation(activation)
-        .with_layer_norm_eps(self.layer_norm_epsilon))
+        Ok(())
     }
 }
 

@@ -9,14 +9,20 @@ use crate::config::GptConfig;
 use crate::nn::cache::LayerKv;
 use crate::nn::head_mask::HeadGate;
 
+/// One block's attention, with GPT-2's parameter names.
 #[derive(Module, Debug)]
 pub struct CausalSelfAttention {
+    /// Queries, keys and values at once: `d_model → 3·d_model`, columns q | k | v.
     pub c_attn: Linear,
+    /// The heads' mixed values back into the residual stream: `d_model → d_model`.
     pub c_proj: Linear,
+    /// Number of heads; each reads `d_model / n_head` dimensions.
     pub n_head: usize,
 }
 
+/// What one attention call computed.
 pub struct AttentionOutput {
+    /// The update to the residual stream, `[batch, new, d_model]`.
     pub output: Tensor<3>,
     /// Softmax probabilities `[batch, head, query, key]`, kept only when tracing.
     pub probs: Option<Tensor<4>>,
@@ -32,7 +38,9 @@ pub struct AttentionInputs<'a> {
     pub future_mask: &'a Tensor<2, Bool>,
     /// The heads switched off, if any.
     pub head_gate: Option<HeadGate>,
+    /// Keep the softmax probabilities (for the trace).
     pub keep_probs: bool,
+    /// Keep the keys and values (for the KV cache).
     pub keep_kv: bool,
 }
 

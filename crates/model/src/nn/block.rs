@@ -9,19 +9,31 @@ use crate::nn::cache::LayerKv;
 use crate::nn::layer_norm::LayerNorm;
 use crate::nn::mlp::{Mlp, MlpOptions};
 
+/// One transformer block, with GPT-2's parameter names.
 #[derive(Module, Debug)]
 pub struct Block {
-    /// `None` in a block without attention (`GptConfig::without_attention`).
+    /// The LayerNorm before attention; `None` in a block without attention
+    /// (`GptConfig::without_attention`).
     pub ln_1: Option<LayerNorm>,
+    /// The attention; `None` where `ln_1` is.
     pub attn: Option<CausalSelfAttention>,
+    /// The LayerNorm before the MLP.
     pub ln_2: LayerNorm,
+    /// The feed-forward network.
     pub mlp: Mlp,
 }
 
+/// What one block computed.
 pub struct BlockOutput {
+    /// The residual stream after the block, `[batch, new, d_model]`.
     pub output: Tensor<3>,
+    /// Attention probabilities `[batch, head, new, past + new]`, kept only when tracing (and
+    /// never in a block without attention).
     pub attention_probs: Option<Tensor<4>>,
+    /// The MLP's hidden units `(pre-activation, post-activation)`, each `[batch, new, d_mlp]`,
+    /// kept only when tracing.
     pub mlp_hidden: Option<(Tensor<3>, Tensor<3>)>,
+    /// Keys and values including the new tokens, kept only when caching.
     pub kv: Option<LayerKv>,
 }
 

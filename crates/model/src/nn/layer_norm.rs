@@ -6,6 +6,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::config::GptConfig;
 
+/// A LayerNorm over the last dimension, stored as GPT-2 stores it.
 #[derive(Module, Debug)]
 pub struct LayerNorm {
     /// γ, `[d_model]`.

@@ -7,18 +7,24 @@ use burn::tensor::{Device, Tensor};
 
 use crate::config::{Activation, GptConfig};
 
+/// One block's MLP, with GPT-2's parameter names.
 #[derive(Module, Debug)]
 pub struct Mlp {
+    /// Into the hidden layer: `d_model → d_mlp`.
     pub c_fc: Linear,
+    /// Back into the residual stream: `d_mlp → d_model`.
     pub c_proj: Linear,
+    /// The non-linearity between them (not a parameter).
     #[module(skip)]
     pub activation: Activation,
 }
 
-/// What the MLP computed, kept only when tracing.
+/// What the MLP computed.
 pub struct MlpOutput {
+    /// The update to the residual stream, `[batch, new, d_model]`.
     pub output: Tensor<3>,
-    /// `(pre-activation, post-activation)` hidden units.
+    /// `(pre-activation, post-activation)` hidden units, each `[batch, new, d_mlp]`, kept only
+    /// when tracing.
     pub hidden: Option<(Tensor<3>, Tensor<3>)>,
 }
 
@@ -77,6 +83,7 @@ pub fn gelu_tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     x * sigmoid(inner)
 }
 
+/// `activation` applied elementwise to `x`.
 pub fn activate<const D: usize>(activation: Activation, x: Tensor<D>) -> Tensor<D> {
     match activation {
         Activation::GeluTanh => gelu_tanh(x),

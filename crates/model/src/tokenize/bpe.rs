@@ -19,6 +19,7 @@ fn bad(msg: impl Into<String>) -> GlassboxError {
     GlassboxError::Tokenizer(msg.into())
 }
 
+/// GPT-2's tokenizer, checked and ready to encode. Serialises as its [`BpeFiles`].
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "BpeFiles", into = "BpeFiles")]
 pub struct BpeTokenizer {
@@ -98,10 +99,12 @@ impl BpeTokenizer {
         })
     }
 
+    /// Number of tokens in `vocab.json`.
     pub fn vocab_size(&self) -> usize {
         self.pieces.len()
     }
 
+    /// The token ids of `text`, as `GPT2TokenizerFast` encodes it (no prefix space).
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
         let encoding = self
             .inner
@@ -128,6 +131,7 @@ impl BpeTokenizer {
             .unwrap_or_default()
     }
 
+    /// The id of [`END_OF_TEXT`], where the vocabulary has it.
     pub fn end_of_text(&self) -> Option<u32> {
         self.files.vocab.get(END_OF_TEXT).copied()
     }

@@ -59,10 +59,13 @@ impl CharTokenizer {
         Self { chars, ids }
     }
 
+    /// Number of distinct characters.
     pub fn vocab_size(&self) -> usize {
         self.chars.len()
     }
 
+    /// One id per character of `text`; characters outside the vocabulary are an error that lists
+    /// them.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
         let mut unknown = BTreeSet::new();
         let ids: Vec<u32> = text
@@ -84,6 +87,7 @@ impl CharTokenizer {
         }
     }
 
+    /// The characters of `ids`; ids outside the vocabulary are skipped.
     pub fn decode(&self, ids: &[u32]) -> String {
         ids.iter()
             .filter_map(|&id| self.chars.get(id as usize))

@@ -15,12 +15,15 @@ use bpe::BpeTokenizer;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Tokenizer {
+    /// One token per character of the training corpus.
     Char(CharTokenizer),
+    /// GPT-2's byte-level BPE, for imported models.
     // Boxed: the BPE tables are large, the character tokenizer small.
     Gpt2Bpe(Box<BpeTokenizer>),
 }
 
 impl Tokenizer {
+    /// Number of distinct tokens.
     pub fn vocab_size(&self) -> usize {
         match self {
             Tokenizer::Char(t) => t.vocab_size(),
@@ -39,6 +42,7 @@ impl Tokenizer {
         }
     }
 
+    /// The text of `ids`.
     pub fn decode(&self, ids: &[u32]) -> String {
         match self {
             Tokenizer::Char(t) => t.decode(ids),

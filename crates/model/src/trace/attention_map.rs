@@ -4,26 +4,35 @@
 /// A dense attention tensor `[layer][head][query][key]` over one window (future cells are 0).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AttentionMatrix {
+    /// Blocks.
     pub n_layer: usize,
+    /// Heads per block.
     pub n_head: usize,
+    /// Positions in the window: queries and keys alike.
     pub size: usize,
+    /// `[layer][head][query][key]`, row-major.
     pub data: Vec<f32>,
 }
 
 /// Which attention pattern a heatmap shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HeadView {
+    /// One head.
     Head {
+        /// The head's block (0-based).
         layer: usize,
+        /// The head within its block (0-based).
         head: usize,
     },
     /// The mean over a layer's heads.
     LayerMean {
+        /// The block (0-based).
         layer: usize,
     },
 }
 
 impl HeadView {
+    /// The block the view shows.
     pub fn layer(self) -> usize {
         match self {
             HeadView::Head { layer, .. } | HeadView::LayerMean { layer } => layer,
@@ -59,6 +68,7 @@ impl AttentionMatrix {
         }
     }
 
+    /// How much `query` attends to `key` in one head.
     pub fn get(&self, layer: usize, head: usize, query: usize, key: usize) -> f32 {
         self.data[((layer * self.n_head + head) * self.size + query) * self.size + key]
     }

@@ -13,13 +13,17 @@ use crate::readback::{floats, read_all, read_floats};
 /// The trace of one sequence for the positions a forward pass processed, as flat row-major arrays.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trace {
+    /// Blocks traced.
     pub n_layer: usize,
+    /// Heads per block.
     pub n_head: usize,
     /// Positions (query rows) in this trace.
     pub n_query: usize,
     /// Keys each query row spans (earlier cached positions included).
     pub n_key: usize,
+    /// Width of the residual stream.
     pub d_model: usize,
+    /// Width of the MLP's hidden layer.
     pub d_mlp: usize,
     /// `[layer][head][query][key]`.
     pub attentions: Vec<f32>,
@@ -27,8 +31,9 @@ pub struct Trace {
     pub residual: Vec<f32>,
     /// `[query][d_model]`: the last block's output after `ln_f`.
     pub final_norm: Vec<f32>,
-    /// `[layer][query][d_mlp]`, before and after the activation.
+    /// `[layer][query][d_mlp]`: the MLP's hidden layer before the activation.
     pub mlp_pre: Vec<f32>,
+    /// `[layer][query][d_mlp]`: the same after the activation.
     pub mlp_post: Vec<f32>,
 }
 
@@ -45,6 +50,7 @@ impl Trace {
         &self.residual[start..start + self.d_model]
     }
 
+    /// The last block's output at `query`, after `ln_f`: what the LM head reads.
     pub fn final_norm_at(&self, query: usize) -> &[f32] {
         &self.final_norm[query * self.d_model..(query + 1) * self.d_model]
     }
@@ -103,9 +109,13 @@ fn stack_row(attentions: Vec<Tensor<4>>, row: usize) -> Tensor<4> {
 /// generation keeps of each step (a quarter of the whole trace).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AttentionRows {
+    /// Blocks traced.
     pub n_layer: usize,
+    /// Heads per block.
     pub n_head: usize,
+    /// Positions (query rows) the pass processed.
     pub n_query: usize,
+    /// Keys each query row spans (earlier cached positions included).
     pub n_key: usize,
     /// `[layer][head][query][key]`.
     pub data: Vec<f32>,

@@ -7,8 +7,11 @@ use crate::probs::mean_next_token_loss;
 use crate::readback::read_floats;
 use crate::trace::Trace;
 
+/// One untraced or traced pass over a whole text, its logits on the CPU.
 pub struct ProbeRun {
+    /// The text read.
     pub ids: Vec<u32>,
+    /// Vocabulary size: the length of one logits row.
     pub vocab: usize,
     /// `[position][vocab]`, row-major.
     pub logits: Vec<f32>,
@@ -38,6 +41,7 @@ pub fn check_probe(model: &Gpt, ids: &[u32]) -> Result<()> {
 }
 
 impl ProbeRun {
+    /// One pass of `model` over `ids` (refused as [`check_probe`] refuses), with `options`.
     pub async fn run(model: &Gpt, ids: &[u32], options: &ForwardOptions<'_>) -> Result<Self> {
         check_probe(model, ids)?;
         let out = model.forward_with(model.token_tensor(&[ids.to_vec()]), options, None);
@@ -59,6 +63,7 @@ impl ProbeRun {
         &self.logits[t * self.vocab..(t + 1) * self.vocab]
     }
 
+    /// Next-token logits after the last position.
     pub fn last(&self) -> &[f32] {
         self.row(self.ids.len() - 1)
     }

@@ -5,27 +5,35 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::{GlassboxError, Result};
 
+/// Which part of a [`Corpus`] a batch comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Split {
+    /// The first 90%: what the optimiser learns from.
     Train,
+    /// The last 10%: held out to measure the loss on text the model has not trained on.
     Validation,
 }
 
 /// A tokenised corpus: the last 10% by position is validation.
 #[derive(Clone, Debug)]
 pub struct Corpus {
+    /// Token ids of the training part.
     pub train: Vec<u32>,
+    /// Token ids of the validation part.
     pub validation: Vec<u32>,
 }
 
 /// Input and target token rows of one batch (`targets` is `inputs` shifted by one).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Batch {
+    /// `[batch][time]`: the windows the model reads.
     pub inputs: Vec<Vec<u32>>,
+    /// `[batch][time]`: the token after each input position.
     pub targets: Vec<Vec<u32>>,
 }
 
 impl Corpus {
+    /// Share of the tokens held out for validation.
     pub const VALIDATION_FRACTION: f64 = 0.1;
 
     /// Splits `tokens`; both parts must hold at least one window of `context + 1` tokens.
@@ -44,6 +52,7 @@ impl Corpus {
         Ok(Self { train, validation })
     }
 
+    /// The token ids of one part.
     pub fn tokens(&self, split: Split) -> &[u32] {
         match split {
             Split::Train => &self.train,

@@ -11,14 +11,20 @@ use crate::train::run::{RunRecord, RunSettings};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExperimentKind {
+    /// 1, 4 and 8 heads at the same width.
     Heads,
+    /// 1, 2 and 4 blocks.
     Depth,
+    /// Attention in every block, or in the first only.
     Attention,
+    /// GELU, ReLU or no activation in the MLP.
     Activation,
+    /// A quarter of the context, or all of it, at the same tokens per step.
     Context,
 }
 
 impl ExperimentKind {
+    /// Every experiment, in the order the questions are asked.
     pub const ALL: [ExperimentKind; 5] = [
         ExperimentKind::Heads,
         ExperimentKind::Depth,
@@ -27,6 +33,7 @@ impl ExperimentKind {
         ExperimentKind::Context,
     ];
 
+    /// The lower-case name the CLI takes.
     pub fn name(self) -> &'static str {
         match self {
             ExperimentKind::Heads => "heads",
@@ -37,6 +44,7 @@ impl ExperimentKind {
         }
     }
 
+    /// The experiment called `name`; the refusal lists the known names.
     pub fn from_name(name: &str) -> Result<Self, String> {
         Self::ALL
             .into_iter()
@@ -138,7 +146,9 @@ impl ExperimentKind {
 /// One model of an experiment and how it trains.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Variant {
+    /// What sets it apart, for a legend: "4 heads", "context 32".
     pub name: String,
+    /// Its run's settings.
     pub settings: RunSettings,
     /// Continues the shipped model instead of starting from random weights (post-training).
     #[serde(default)]
@@ -164,6 +174,7 @@ impl Variant {
 /// Post-training in miniature: question/answer pairs a pretrained model is fine-tuned on.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QaPairs {
+    /// `(question, answer)`, in the order written.
     pub pairs: Vec<(String, String)>,
 }
 
@@ -280,17 +291,22 @@ pub fn post_training_verdict(record: &RunRecord) -> Option<String> {
 /// What a variant reached.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VariantResult {
+    /// The variant's name.
     pub name: String,
+    /// Its trainable parameters.
     pub params: usize,
+    /// Steps it trained.
     pub steps: usize,
     /// The last validation loss.
     pub val_loss: Option<f32>,
     /// The training loss averaged over the last 10% of the steps (a single step is noisy).
     pub train_loss: Option<f32>,
+    /// Training throughput over the whole run.
     pub tokens_per_s: Option<f64>,
 }
 
 impl VariantResult {
+    /// What the run recorded in `record` reached.
     pub fn from_record(name: &str, record: &RunRecord) -> Self {
         let curve = &record.curve;
         let tail = &curve[curve.len() - (curve.len() / 10).max(1).min(curve.len())..];

@@ -24,10 +24,13 @@ use crate::train::trainer::Trainer;
 /// Attention snapshots kept per run; beyond it every other one is dropped (first and last stay).
 pub const MAX_SNAPSHOTS: usize = 60;
 
+/// What a run was started with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunSettings {
-    /// The architecture; `vocab_size` is replaced by the tokenizer's.
+    /// The architecture; `vocab_size` is replaced by the tokenizer's (and the whole of it by the
+    /// base checkpoint's, when continuing one).
     pub model: GptConfig,
+    /// The optimiser, schedule and batch.
     pub train: TrainConfig,
     /// Validation loss, sample and attention snapshot every this many steps.
     pub report_every: usize,
@@ -42,11 +45,16 @@ pub struct RunSettings {
     pub corpus_name: String,
 }
 
+/// One step on the loss curve.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CurvePoint {
+    /// Steps completed, this one included.
     pub step: usize,
+    /// The step's training loss (nats).
     pub loss: f32,
+    /// The learning rate the step used.
     pub learning_rate: f64,
+    /// The validation loss after the step, on report steps only.
     pub val_loss: Option<f32>,
     /// Training time so far (pauses excluded).
     pub elapsed_s: f64,
@@ -56,6 +64,7 @@ impl CurvePoint {
     /// The header of the loss-curve CSV the CLI writes and the browser exports.
     pub const CSV_HEADER: &str = "step,train_loss,val_loss,learning_rate,elapsed_s";
 
+    /// The point as a row under [`CurvePoint::CSV_HEADER`] (no newline).
     pub fn csv_row(&self) -> String {
         format!(
             "{},{:.5},{},{:.6},{:.1}",
@@ -68,26 +77,36 @@ impl CurvePoint {
     }
 }
 
+/// A greedy sample from the fixed prompt.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
+    /// Steps trained when it was taken (0: the untrained model).
     pub step: usize,
+    /// The prompt and what the model wrote after it.
     pub text: String,
 }
 
+/// The probe sentence's attention at one point of the run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttentionSnapshot {
+    /// Steps trained when it was taken (0: the untrained model).
     pub step: usize,
+    /// Every head's attention over the probe sentence.
     pub attention: AttentionMatrix,
 }
 
 /// Everything about a run except its weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// What the run was started with (learning rate and length as last changed).
     pub settings: RunSettings,
     /// Tokens of the probe sentence, labelled for the heatmaps' axes.
     pub probe_labels: Vec<String>,
+    /// One point per step, in order.
     pub curve: Vec<CurvePoint>,
+    /// The samples taken, in order.
     pub samples: Vec<Sample>,
+    /// The attention snapshots kept (at most [`MAX_SNAPSHOTS`]), in order.
     pub snapshots: Vec<AttentionSnapshot>,
     /// The validation loss before the first step (runs saved before it was kept have none).
     #[serde(default)]
@@ -96,9 +115,12 @@ pub struct RunRecord {
 
 /// What one step (or the look at the untrained model) adds to the record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StepReport {
+pub struct TrainReport {
+    /// The step's point on the curve; `None` from the look before the first step.
     pub point: Option<CurvePoint>,
+    /// A sample, on report steps of a run that takes them.
     pub sample: Option<Sample>,
+    /// An attention snapshot, on report steps of a run with a probe.
     pub snapshot: Option<AttentionSnapshot>,
     /// Only from the look before the first step.
     #[serde(default)]
@@ -118,10 +140,12 @@ impl RunRecord {
         }
     }
 
+    /// Steps on the curve so far.
     pub fn step(&self) -> usize {
         self.curve.last().map_or(0, |p| p.step)
     }
 
+    /// Training time so far, in seconds (pauses excluded).
     pub fn elapsed_s(&self) -> f64 {
         self.curve.last().map_or(0.0, |p| p.elapsed_s)
     }
@@ -132,7 +156,7 @@ impl RunRecord {
     }
 
     /// Adds a report, keeping the snapshot list within [`MAX_SNAPSHOTS`].
-    pub fn apply(&mut self, report: &StepReport) {
+    pub fn apply(&mut self, report: &TrainReport) {
         self.curve.extend(report.point.clone());
         if report.initial_val_loss.is_some() {
             self.initial_val_loss = report.initial_val_loss;
@@ -208,9 +232,12 @@ impl RunRecord {
     }
 }
 
+/// A training run with its record: one optimiser step per [`TrainingRun::train_step`], and what
+/// the user watches every `report_every` steps.
 pub struct TrainingRun {
     trainer: Trainer,
     tokenizer: Tokenizer,
+    /// Everything reported so far, and the settings as last changed.
     pub record: RunRecord,
     probe: Vec<u32>,
     sample_prompt: Vec<u32>,
@@ -316,18 +343,22 @@ impl TrainingRun {
         })
     }
 
+    /// Optimiser steps completed.
     pub fn step(&self) -> usize {
-        self.trainer.step()
+        self.trainer.steps_done()
     }
 
+    /// Whether the run has reached its `total_steps`.
     pub fn is_finished(&self) -> bool {
         self.step() >= self.record.settings.train.total_steps
     }
 
+    /// The run's tokenizer.
     pub fn tokenizer(&self) -> &Tokenizer {
         &self.tokenizer
     }
 
+    /// The architecture being trained.
     pub fn model_config(&self) -> &GptConfig {
         &self.record.settings.model
     }
@@ -351,8 +382,8 @@ impl TrainingRun {
 
     /// A sample, an attention snapshot and the validation loss of the weights as they are now
     /// (the untrained model at step 0), added to the record.
-    pub async fn observe(&mut self) -> Result<StepReport> {
-        let report = StepReport {
+    pub async fn observe(&mut self) -> Result<TrainReport> {
+        let report = TrainReport {
             point: None,
             sample: self.sample().await?,
             snapshot: self.snapshot().await?,
@@ -365,13 +396,13 @@ impl TrainingRun {
     /// One optimizer step; every `report_every` steps (and at the last) also the validation
     /// loss, a sample and a snapshot. `elapsed_s` tells the run's training time so far once they
     /// are done (the model crate keeps no clock: the browser's and the CLI's differ).
-    pub async fn train_step(&mut self, elapsed_s: impl FnOnce() -> f64) -> Result<StepReport> {
+    pub async fn train_step(&mut self, elapsed_s: impl FnOnce() -> f64) -> Result<TrainReport> {
         let metrics = self.trainer.train_step().await?;
         let due = metrics
             .step
             .is_multiple_of(self.record.settings.report_every.max(1))
             || self.is_finished();
-        let mut report = StepReport {
+        let mut report = TrainReport {
             point: Some(CurvePoint {
                 step: metrics.step,
                 loss: metrics.loss,
@@ -629,7 +660,7 @@ mod tests {
             data: vec![1.0],
         };
         for step in 0..500 {
-            record.apply(&StepReport {
+            record.apply(&TrainReport {
                 point: None,
                 sample: None,
                 snapshot: Some(AttentionSnapshot {

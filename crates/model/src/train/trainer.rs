@@ -17,11 +17,14 @@ use crate::train::data::{Batch, Corpus, Split};
 
 /// What one optimizer step reports.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StepMetrics {
+pub struct TrainMetrics {
     /// Steps completed, this one included.
     pub step: usize,
+    /// The batch's mean next-token cross-entropy (nats), before the update.
     pub loss: f32,
+    /// The learning rate the step used.
     pub learning_rate: f64,
+    /// Tokens in the batch (`batch_size × context_length`).
     pub tokens: usize,
 }
 
@@ -57,10 +60,13 @@ async fn batch_loss_and_grads(model: &Gpt, batch: &Batch) -> Result<(f32, Gradie
     Ok((value, GradientsParams::from_grads(loss.backward(), model)))
 }
 
+/// One training run's model, optimiser state, corpus and step count: [`Trainer::train_step`]
+/// takes one optimiser step.
 pub struct Trainer {
     /// The model on an autodiff device.
     model: Gpt,
     optimizer: ModuleOptimizer,
+    /// The optimiser, schedule and batch settings of the run.
     pub config: TrainConfig,
     corpus: Corpus,
     validation: Vec<Batch>,
@@ -113,7 +119,8 @@ impl Trainer {
         Ok(self)
     }
 
-    pub fn step(&self) -> usize {
+    /// Optimiser steps completed.
+    pub fn steps_done(&self) -> usize {
         self.step
     }
 
@@ -140,7 +147,7 @@ impl Trainer {
 
     /// One optimizer step. A non-finite or exploding loss restores the weights of the last good
     /// step and returns [`GlassboxError::Diverged`].
-    pub async fn train_step(&mut self) -> Result<StepMetrics> {
+    pub async fn train_step(&mut self) -> Result<TrainMetrics> {
         let context = self.model.context_length();
         let batch = self.corpus.random_batch(
             Split::Train,
@@ -168,7 +175,7 @@ impl Trainer {
             .optimizer
             .step(learning_rate, self.model.clone(), grads);
         self.step += 1;
-        Ok(StepMetrics {
+        Ok(TrainMetrics {
             step: self.step,
             loss: loss_value,
             learning_rate,

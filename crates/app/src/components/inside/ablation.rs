@@ -81,8 +81,8 @@ pub fn AblationPanel() -> impl IntoView {
     let comparison = move || {
         let effect = effect()?;
         let settings = state.settings.get();
-        let base = glassbox_model::Distribution::new(&effect.base_logits, &settings);
-        let ablated = glassbox_model::Distribution::new(&effect.ablated_logits, &settings);
+        let base = glassbox_model::DecodeStages::new(&effect.base_logits, &settings);
+        let ablated = glassbox_model::DecodeStages::new(&effect.ablated_logits, &settings);
         // The tokens most likely either way.
         let mut ids: Vec<u32> = glassbox_model::probs::top_n(&base.raw_probs, COMPARED)
             .into_iter()
