@@ -106,7 +106,7 @@ fn stack_row(attentions: Vec<Tensor<4>>, row: usize) -> Tensor<4> {
 }
 
 /// The attention rows of one sequence a traced pass computed, without the rest of the trace: what
-/// generation keeps of each step (the residual stream and MLP units are far larger and not kept).
+/// generation keeps of each step (not its residual stream or MLP units).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AttentionRows {
     /// Blocks traced.
