@@ -4,16 +4,9 @@
 
 use leptos::prelude::*;
 
+use crate::components::common::percent;
 use crate::state::AppState;
 use crate::state::inside::InsideState;
-
-pub fn percent(p: f32) -> String {
-    if p >= 0.001 || p == 0.0 {
-        format!("{:.1}%", p * 100.0)
-    } else {
-        format!("{:.1e}", p)
-    }
-}
 
 #[component]
 pub fn Candidates() -> impl IntoView {

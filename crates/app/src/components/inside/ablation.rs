@@ -5,7 +5,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::JobStatus;
-use crate::components::candidates::percent;
+use crate::components::common::percent;
 use crate::draw::heatmap;
 use crate::state::AppState;
 use crate::state::inside::InsideState;

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::{JobStatus, PositionPicker};
-use crate::components::candidates::percent;
+use crate::components::common::percent;
 use crate::state::AppState;
 use crate::state::inside::InsideState;
 

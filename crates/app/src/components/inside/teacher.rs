@@ -7,7 +7,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::JobStatus;
-use crate::components::candidates::percent;
+use crate::components::common::percent;
 use crate::draw::heatmap::{self, Scale};
 use crate::state::AppState;
 use crate::state::inside::InsideState;
