@@ -259,6 +259,16 @@ fn details_width(el: &web_sys::HtmlCanvasElement, cache: StoredValue<Option<f64>
     })
 }
 
+/// Where the mouse is, in the canvas's own pixels.
+fn canvas_point(el: &web_sys::HtmlCanvasElement, ev: &web_sys::MouseEvent) -> (f64, f64) {
+    let scale_x = el.width() as f64 / el.client_width().max(1) as f64;
+    let scale_y = el.height() as f64 / el.client_height().max(1) as f64;
+    (
+        ev.offset_x() as f64 * scale_x,
+        ev.offset_y() as f64 * scale_y,
+    )
+}
+
 /// The hover read-out of cell (query `q`, key `k`).
 fn cell_text(labels: &[String], size: usize, values: &[f32], q: usize, k: usize) -> Option<String> {
     let (ql, kl) = (labels.get(q)?, labels.get(k)?);
@@ -312,12 +322,7 @@ fn Heatmap(
 
     let on_move = move |ev: web_sys::MouseEvent| {
         let Some(el) = canvas.get() else { return };
-        let scale_x = el.width() as f64 / el.client_width().max(1) as f64;
-        let scale_y = el.height() as f64 / el.client_height().max(1) as f64;
-        let (x, y) = (
-            ev.offset_x() as f64 * scale_x,
-            ev.offset_y() as f64 * scale_y,
-        );
+        let (x, y) = canvas_point(&el, &ev);
         let text = layout.get_value().cell_at(x, y).and_then(|(q, k)| {
             let (size, values, _) = data.get_untracked()?;
             cell_text(&window_labels(state), size, &values, q, k)
