@@ -2,7 +2,7 @@
 //! probability after temperature / top-k / top-p, the tokens those cut, the choice, the entropy
 //! and the mass outside the list; and the live beams in beam search.
 
-use glassbox_model::decode::sampling::Candidate;
+use glassbox_model::decode::sampling::{Candidate, CandidateSummary};
 use leptos::prelude::*;
 
 use crate::components::common::percent;
@@ -57,21 +57,7 @@ pub fn Candidates() -> impl IntoView {
             </h2>
             <p class="step-header">{move || header().unwrap_or_else(|| "No step yet.".into())}</p>
             <AblationNote />
-            <Show when=move || summary.with(Option::is_some)>
-                <p class="entropy" data-testid="entropy"
-                    data-value=move || summary.with(|s| s.as_ref().map(|s| s.entropy.to_string()))
-                    data-raw-value=move || summary.with(|s| s.as_ref().map(|s| s.raw_entropy.to_string()))
-                    title="Entropy measures how spread out the distribution is, in nats: 0 when one token has all the mass, ln(vocabulary) when all are equal.">
-                    {move || summary.with(|s| s.as_ref().map(|s| format!(
-                        "entropy {:.2} nats (raw softmax {:.2}) · {} tokens kept after top-k / top-p",
-                        s.entropy, s.raw_entropy, s.kept)))}
-                </p>
-                <div class="candidate-legend">
-                    <span><i class="swatch raw"></i>"softmax(logits)"</span>
-                    <span><i class="swatch final"></i>"after temperature / top-k / top-p"</span>
-                    <span><i class="swatch chosen"></i>"chosen"</span>
-                </div>
-            </Show>
+            <Entropy summary=summary />
             // Multi-character tokens (GPT-2's BPE) get a wider label column.
             <ol class="candidates" data-testid="candidates" class:wide=move || summary.with(|s| {
                 s.as_ref().is_some_and(|s| s.top.iter().any(|c| state.label(c.id).chars().count() > 2))
@@ -176,6 +162,28 @@ fn AblationNote() -> impl IntoView {
                 )}
                 <button class="small secondary" data-testid="ablation-clear-generate" on:click=move |_| inside.clear_mask()>"Switch all back on"</button>
             </p>
+        </Show>
+    }
+}
+
+/// The distribution's entropy (raw and after the transforms) and the bars' legend.
+#[component]
+fn Entropy(summary: Memo<Option<CandidateSummary>>) -> impl IntoView {
+    view! {
+        <Show when=move || summary.with(Option::is_some)>
+            <p class="entropy" data-testid="entropy"
+                data-value=move || summary.with(|s| s.as_ref().map(|s| s.entropy.to_string()))
+                data-raw-value=move || summary.with(|s| s.as_ref().map(|s| s.raw_entropy.to_string()))
+                title="Entropy measures how spread out the distribution is, in nats: 0 when one token has all the mass, ln(vocabulary) when all are equal.">
+                {move || summary.with(|s| s.as_ref().map(|s| format!(
+                    "entropy {:.2} nats (raw softmax {:.2}) · {} tokens kept after top-k / top-p",
+                    s.entropy, s.raw_entropy, s.kept)))}
+            </p>
+            <div class="candidate-legend">
+                <span><i class="swatch raw"></i>"softmax(logits)"</span>
+                <span><i class="swatch final"></i>"after temperature / top-k / top-p"</span>
+                <span><i class="swatch chosen"></i>"chosen"</span>
+            </div>
         </Show>
     }
 }

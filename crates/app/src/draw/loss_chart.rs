@@ -105,6 +105,30 @@ fn draw_validation(
     Some(())
 }
 
+/// The step and loss axes (loss labels in nats even on the log scale).
+fn draw_axes(chart: &mut Chart, log_scale: bool, last_step: f64, text: RGBColor) -> Option<()> {
+    let label = move |v: &f64| {
+        let loss = if log_scale { 10f64.powf(*v) } else { *v };
+        format!("{loss:.2}")
+    };
+    themed(
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .y_desc(if log_scale {
+                "loss (log scale)"
+            } else {
+                "loss (nats)"
+            })
+            .y_label_formatter(&label)
+            // At most one label per step: a short run would otherwise repeat rounded labels.
+            .x_labels((last_step as usize + 1).min(10))
+            .x_label_formatter(&|v| format!("{v:.0}")),
+        text,
+        12,
+    )
+}
+
 /// The lowest and highest loss of `record` (training and validation), and `uniform`.
 fn loss_range(record: &RunRecord, uniform: f64) -> (f64, f64) {
     let curve = &record.curve;
@@ -179,26 +203,7 @@ pub fn draw(
         .y_label_area_size(46)
         .build_cartesian_2d(0f64..last_step, low..high.max(low + 1e-3))
         .ok()?;
-    let label = move |v: &f64| {
-        let loss = if log_scale { 10f64.powf(*v) } else { *v };
-        format!("{loss:.2}")
-    };
-    themed(
-        chart
-            .configure_mesh()
-            .x_desc("step")
-            .y_desc(if log_scale {
-                "loss (log scale)"
-            } else {
-                "loss (nats)"
-            })
-            .y_label_formatter(&label)
-            // At most one label per step: a short run would otherwise repeat rounded labels.
-            .x_labels((last_step as usize + 1).min(10))
-            .x_label_formatter(&|v| format!("{v:.0}")),
-        text,
-        12,
-    )?;
+    draw_axes(&mut chart, log_scale, last_step, text)?;
 
     // ln(vocabulary): the loss of a uniform guess.
     chart
