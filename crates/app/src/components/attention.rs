@@ -9,6 +9,7 @@ use glassbox_model::{AttentionMatrix, HeadView};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
+use crate::components::common::{HeadGrid, chart_effect, draw_grid, grid_canvases};
 use crate::draw::heatmap::{self, Layout, Scale};
 use crate::state::AppState;
 use crate::web::clock::now_ms;
@@ -61,41 +62,6 @@ pub fn AttentionPanel() -> impl IntoView {
     }
 }
 
-/// The view a grid cell shows: a head, or in the last column the layer's mean.
-pub fn grid_view(layer: usize, column: usize, n_head: usize) -> HeadView {
-    if column < n_head {
-        HeadView::Head {
-            layer,
-            head: column,
-        }
-    } else {
-        HeadView::LayerMean { layer }
-    }
-}
-
-/// Canvas slots of a layers × (heads + mean) grid.
-pub fn grid_canvases(n_layer: usize, n_head: usize) -> Vec<Vec<NodeRef<Canvas>>> {
-    (0..n_layer)
-        .map(|_| (0..=n_head).map(|_| NodeRef::new()).collect())
-        .collect()
-}
-
-/// Draws every thumbnail of a grid from `matrix`, highlighting the `focus` query's row.
-pub fn draw_grid(rows: &[Vec<NodeRef<Canvas>>], matrix: &AttentionMatrix, focus: Option<usize>) {
-    for (layer, row) in rows.iter().enumerate() {
-        for (column, node) in row.iter().enumerate() {
-            if let Some(canvas) = node.get() {
-                let view = grid_view(layer, column, matrix.n_head);
-                match matrix.view(view) {
-                    Some(cells) => heatmap::draw_thumbnail(&canvas, matrix.size, &cells, focus),
-                    // A grid drawn for another shape than this matrix: blank, not a panic.
-                    None => canvas.set_width(0),
-                }
-            }
-        }
-    }
-}
-
 #[component]
 fn Grid(attention: Attention) -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -135,45 +101,33 @@ fn Grid(attention: Attention) -> impl IntoView {
         heatmap::save_grid_png(&canvases, 96, "glassbox-attention-grid.png");
     };
 
-    let rows = thumbs
-        .into_iter()
-        .enumerate()
-        .map(|(layer, row)| {
-            let cells = row.into_iter().enumerate().map(move |(column, node)| {
-            let view = grid_view(layer, column, n_head);
-            let testid = if column < n_head { "attention-thumb" } else { "attention-mean" };
-            let off = move || state.head_mask.with(|m| m.ablated.contains(&(layer, column)));
-            view! {
-                <button class="thumb" data-testid=testid data-layer=layer data-head=head_attr(view)
-                    class:off=off data-off=move || off().to_string()
-                    class:primary=move || state.primary.get() == view
-                    class:secondary=move || state.compare.get() && state.secondary.get() == view
-                    title=format!("{}: click to open it large", view.label())
-                    on:click=move |_| pick(view)>
-                    <canvas node_ref=node></canvas>
-                </button>
-            }
-        }).collect_view();
-            view! {
-                <div class="grid-row">
-                    <span class="row-label">{format!("L{}", layer + 1)}</span>
-                    {cells}
-                </div>
-            }
-        })
-        .collect_view();
+    let cell = move |layer: usize, column: usize, view: HeadView, node: NodeRef<Canvas>| {
+        let testid = if column < n_head {
+            "attention-thumb"
+        } else {
+            "attention-mean"
+        };
+        let off = move || {
+            state
+                .head_mask
+                .with(|m| m.ablated.contains(&(layer, column)))
+        };
+        view! {
+            <button class="thumb" data-testid=testid data-layer=layer data-head=head_attr(view)
+                class:off=off data-off=move || off().to_string()
+                class:primary=move || state.primary.get() == view
+                class:secondary=move || state.compare.get() && state.secondary.get() == view
+                title=format!("{}: click to open it large", view.label())
+                on:click=move |_| pick(view)>
+                <canvas node_ref=node></canvas>
+            </button>
+        }
+    };
+    let render_ms = Signal::derive(move || state.grid_render_ms.get().map(|ms| format!("{ms:.2}")));
 
     view! {
-        <div class="grid-head">
-            <span class="row-label"></span>
-            {(0..n_head).map(|h| view! { <span class="col-label">{format!("H{}", h + 1)}</span> }).collect_view()}
-            <span class="col-label" title="The average of the layer's heads">"mean"</span>
-        </div>
-        <div class="attention-grid" data-testid="attention-grid"
-            style=format!("--heads: {}", n_head + 1)
-            data-render-ms=move || state.grid_render_ms.get().map(|ms| format!("{ms:.2}"))>
-            {rows}
-        </div>
+        <HeadGrid testid="attention-grid" n_head=n_head canvases=thumbs cell=cell
+            mean_tip="The average of the layer's heads" render_ms=render_ms />
         <div class="row-actions">
             <button class="small secondary" on:click=save title="Download all thumbnails as one PNG">"Save grid as PNG"</button>
             <span class="hint">{move || state.grid_render_ms.get().map(|ms| format!("grid drawn in {ms:.1} ms"))}</span>
@@ -290,6 +244,44 @@ pub fn Details() -> impl IntoView {
     }
 }
 
+/// The width of the row of large heatmaps, read once: reading it on every step forced a page
+/// layout each time.
+fn details_width(el: &web_sys::HtmlCanvasElement, cache: StoredValue<Option<f64>>) -> f64 {
+    cache.get_value().unwrap_or_else(|| {
+        let width = el
+            .closest(".details")
+            .ok()
+            .flatten()
+            .map(|d| d.client_width() as f64)
+            .unwrap_or(560.0);
+        cache.set_value(Some(width));
+        width
+    })
+}
+
+/// Where the mouse is, in the canvas's own pixels.
+fn canvas_point(el: &web_sys::HtmlCanvasElement, ev: &web_sys::MouseEvent) -> (f64, f64) {
+    let scale_x = el.width() as f64 / el.client_width().max(1) as f64;
+    let scale_y = el.height() as f64 / el.client_height().max(1) as f64;
+    (
+        ev.offset_x() as f64 * scale_x,
+        ev.offset_y() as f64 * scale_y,
+    )
+}
+
+/// The hover read-out of cell (query `q`, key `k`).
+fn cell_text(labels: &[String], size: usize, values: &[f32], q: usize, k: usize) -> Option<String> {
+    let (ql, kl) = (labels.get(q)?, labels.get(k)?);
+    Some(if k > q {
+        format!("query {q} “{ql}” → key {k} “{kl}”: masked (the future is hidden)")
+    } else {
+        format!(
+            "query {q} “{ql}” → key {k} “{kl}”: {:.4}",
+            values[q * size + k]
+        )
+    })
+}
+
 /// One large heatmap with token labels, hover read-out, legend and PNG download.
 #[component]
 fn Heatmap(
@@ -306,28 +298,16 @@ fn Heatmap(
     let comparing = move || state.compare.get();
     let row_width = StoredValue::new(None::<f64>);
 
-    Effect::new(move |_| {
+    chart_effect(canvas, move |el| {
         let _ = attention.get();
         let labels = window_labels(state);
-        let Some(el) = canvas.get() else { return };
         let Some((size, values, title)) = data.get() else {
             el.set_width(0);
             el.set_height(0);
             return;
         };
-        state.theme_version.track();
-        // As large as the row allows (a third of it each when comparing). The row's width is
-        // read once: reading it on every step forced a page layout each time.
-        let width = row_width.get_value().unwrap_or_else(|| {
-            let width = el
-                .closest(".details")
-                .ok()
-                .flatten()
-                .map(|d| d.client_width() as f64)
-                .unwrap_or(560.0);
-            row_width.set_value(Some(width));
-            width
-        });
+        // As large as the row allows (a third of it each when comparing).
+        let width = details_width(&el, row_width);
         let max_side = (width / if comparing() { 3.0 } else { 1.0 } - 120.0).clamp(120.0, 560.0);
         layout.set_value(heatmap::draw_detail(
             &el,
@@ -342,24 +322,10 @@ fn Heatmap(
 
     let on_move = move |ev: web_sys::MouseEvent| {
         let Some(el) = canvas.get() else { return };
-        let scale_x = el.width() as f64 / el.client_width().max(1) as f64;
-        let scale_y = el.height() as f64 / el.client_height().max(1) as f64;
-        let (x, y) = (
-            ev.offset_x() as f64 * scale_x,
-            ev.offset_y() as f64 * scale_y,
-        );
+        let (x, y) = canvas_point(&el, &ev);
         let text = layout.get_value().cell_at(x, y).and_then(|(q, k)| {
-            let labels = window_labels(state);
             let (size, values, _) = data.get_untracked()?;
-            let (ql, kl) = (labels.get(q)?, labels.get(k)?);
-            Some(if k > q {
-                format!("query {q} “{ql}” → key {k} “{kl}”: masked (the future is hidden)")
-            } else {
-                format!(
-                    "query {q} “{ql}” → key {k} “{kl}”: {:.4}",
-                    values[q * size + k]
-                )
-            })
+            cell_text(&window_labels(state), size, &values, q, k)
         });
         hover.set(text);
     };

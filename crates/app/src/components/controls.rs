@@ -4,6 +4,7 @@
 use glassbox_model::{DecodeSettings, Strategy};
 use leptos::prelude::*;
 
+use crate::components::common::{NumberField, parse};
 use crate::state::AppState;
 
 #[component]
@@ -48,43 +49,22 @@ pub fn PromptBox() -> impl IntoView {
     }
 }
 
-/// A numeric field that edits one decoding setting, refusing values it cannot parse.
-#[component]
-fn NumberField(
-    label: &'static str,
-    testid: &'static str,
-    tip: &'static str,
-    step: &'static str,
-    get: fn(&DecodeSettings) -> String,
+/// Applies a field's text to one decoding setting, refusing settings that do not validate.
+fn setting(
+    state: AppState,
     set: fn(&mut DecodeSettings, &str) -> Result<(), String>,
-    #[prop(optional)] hidden: Option<Signal<bool>>,
-) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    view! {
-        <label class="field" title=tip class:hidden=move || hidden.is_some_and(|h| h.get())>
-            <span>{label}</span>
-            <input type="number" step=step data-testid=testid
-                prop:value=move || state.settings.with(get)
-                on:input=move |ev| {
-                    let text = event_target_value(&ev);
-                    if text.trim().is_empty() {
-                        return; // half-typed: wait for a value
-                    }
-                    let mut next = state.settings.get_untracked();
-                    match set(&mut next, text.trim()).and_then(|()| next.validate()) {
-                        Ok(()) => {
-                            state.error.set(None);
-                            state.settings.set(next);
-                        }
-                        Err(msg) => state.error.set(Some(format!("{label}: {msg}"))),
-                    }
-                } />
-        </label>
+) -> impl Fn(&str) -> Result<(), String> + Copy + Send + Sync + 'static {
+    move |text| {
+        let mut next = state.settings.get_untracked();
+        set(&mut next, text).and_then(|()| next.validate())?;
+        state.settings.set(next);
+        Ok(())
     }
 }
 
-fn parse<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
-    text.parse().map_err(|_| format!("`{text}` is not {what}"))
+/// A decoding setting's current value, as its field shows it.
+fn shown(state: AppState, get: fn(&DecodeSettings) -> String) -> Signal<String> {
+    Signal::derive(move || state.settings.with(get))
 }
 
 #[component]
@@ -109,26 +89,26 @@ pub fn DecodingControls() -> impl IntoView {
                     <option value="beam">"beam search"</option>
                 </select>
             </label>
-            <NumberField label="Temperature" testid="temperature-input" step="0.1"
+            <NumberField live=true label="Temperature" testid="temperature-input" step="0.1"
                 tip="Divides the logits before the softmax. Below 1 sharpens the distribution (more predictable), above 1 flattens it (more surprising); 0 is greedy."
-                get=|s| s.temperature.to_string()
-                set=|s, t| { s.temperature = parse(t, "a number")?; Ok(()) } />
-            <NumberField label="Top-k" testid="top-k-input" step="1"
+                value=shown(state, |s| s.temperature.to_string())
+                apply=setting(state, |s, t| { s.temperature = parse(t, "a number")?; Ok(()) }) />
+            <NumberField live=true label="Top-k" testid="top-k-input" step="1"
                 tip="Keep only the k most likely tokens and renormalise; 0 keeps all."
-                get=|s| s.top_k.to_string()
-                set=|s, t| { s.top_k = parse(t, "a whole number ≥ 0")?; Ok(()) } />
-            <NumberField label="Top-p" testid="top-p-input" step="0.05"
+                value=shown(state, |s| s.top_k.to_string())
+                apply=setting(state, |s, t| { s.top_k = parse(t, "a whole number ≥ 0")?; Ok(()) }) />
+            <NumberField live=true label="Top-p" testid="top-p-input" step="0.05"
                 tip="Nucleus sampling: keep the smallest set of most likely tokens whose probabilities add up to at least p; 1 keeps all."
-                get=|s| s.top_p.to_string()
-                set=|s, t| { s.top_p = parse(t, "a number")?; Ok(()) } />
-            <NumberField label="Beam width" testid="beam-width-input" step="1" hidden=not_beam
+                value=shown(state, |s| s.top_p.to_string())
+                apply=setting(state, |s, t| { s.top_p = parse(t, "a number")?; Ok(()) }) />
+            <NumberField live=true label="Beam width" testid="beam-width-input" step="1" hidden=not_beam
                 tip="How many candidate sequences beam search keeps at every step."
-                get=|s| s.beam_width.to_string()
-                set=|s, t| { s.beam_width = parse(t, "a whole number ≥ 1")?; Ok(()) } />
-            <NumberField label="Seed" testid="seed-input" step="1"
+                value=shown(state, |s| s.beam_width.to_string())
+                apply=setting(state, |s, t| { s.beam_width = parse(t, "a whole number ≥ 1")?; Ok(()) }) />
+            <NumberField live=true label="Seed" testid="seed-input" step="1"
                 tip="Fixes the random draws of sampling: the same seed gives the same text, and Back then Step picks the same token again."
-                get=|s| s.seed.to_string()
-                set=|s, t| { s.seed = parse(t, "a whole number ≥ 0")?; Ok(()) } />
+                value=shown(state, |s| s.seed.to_string())
+                apply=setting(state, |s, t| { s.seed = parse(t, "a whole number ≥ 0")?; Ok(()) }) />
             <p class="hint">{move || match state.settings.with(|s| s.strategy) {
                 Strategy::Greedy => "Greedy ignores temperature, top-k and top-p when choosing; the panel still shows what they would do.",
                 Strategy::Sample => "Sampling draws from the transformed distribution (the solid bars).",

@@ -2,6 +2,7 @@
 
 pub mod attention;
 pub mod candidates;
+pub mod common;
 pub mod controls;
 pub mod experiments;
 pub mod header;

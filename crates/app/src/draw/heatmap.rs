@@ -180,6 +180,9 @@ fn short_label(label: &str) -> String {
     }
 }
 
+/// The font of the token labels.
+const LABEL_FONT: &str = "11px ui-monospace, monospace";
+
 /// Draws a labelled `size × size` heatmap of `data` (rows = queries, columns = keys) with a
 /// legend, into at most `max_side` pixels of heatmap; returns where the cells are.
 pub fn draw_detail(
@@ -197,7 +200,6 @@ pub fn draw_detail(
         return Layout::default();
     };
     // Multi-character tokens (BPE) get a wider margin and vertical column labels.
-    const LABEL_FONT: &str = "11px ui-monospace, monospace";
     let labels: Vec<String> = labels.iter().map(|l| short_label(l)).collect();
     ctx.set_font(LABEL_FONT);
     let widest = labels
@@ -226,23 +228,7 @@ pub fn draw_detail(
     // The causal mask: hatched, so a hidden cell never reads as a weight of 0. The cells go on
     // top as one scaled image whose future cells are transparent.
     let causal = scale.is_causal();
-    ctx.set_fill_style_str(theme.masked);
-    ctx.fill_rect(layout.left, layout.top, side, side);
-    ctx.save();
-    ctx.begin_path();
-    ctx.rect(layout.left, layout.top, side, side);
-    ctx.clip();
-    ctx.set_stroke_style_str(theme.hatch);
-    ctx.begin_path();
-    let spacing = 7.0;
-    let mut offset = 0.0;
-    while offset < 2.0 * side {
-        ctx.move_to(layout.left + offset, layout.top);
-        ctx.line_to(layout.left + offset - side, layout.top + side);
-        offset += spacing;
-    }
-    ctx.stroke();
-    ctx.restore();
+    draw_hatch(&ctx, &layout, side, &theme);
     if let Some(image) = cells_image(size, |q, k| {
         (!causal || k <= q).then(|| scale.colour(data[q * size + k]))
     }) {
@@ -256,30 +242,7 @@ pub fn draw_detail(
         );
     }
 
-    // Token labels: every one when they fit, else every n-th.
-    ctx.set_fill_style_str(theme.text);
-    ctx.set_font(LABEL_FONT);
-    let every = (12.0 / cell).ceil().max(1.0) as usize;
-    ctx.set_text_align("right");
-    ctx.set_text_baseline("middle");
-    for (i, label) in labels.iter().enumerate().filter(|(i, _)| i % every == 0) {
-        let y = layout.top + (i as f64 + 0.5) * cell;
-        let _ = ctx.fill_text(label, layout.left - 4.0, y);
-    }
-    ctx.set_text_align(if vertical { "left" } else { "center" });
-    ctx.set_text_baseline(if vertical { "middle" } else { "bottom" });
-    for (i, label) in labels.iter().enumerate().filter(|(i, _)| i % every == 0) {
-        let x = layout.left + (i as f64 + 0.5) * cell;
-        if vertical {
-            ctx.save();
-            let _ = ctx.translate(x, layout.top - 4.0);
-            let _ = ctx.rotate(-std::f64::consts::FRAC_PI_2);
-            let _ = ctx.fill_text(label, 0.0, 0.0);
-            ctx.restore();
-        } else {
-            let _ = ctx.fill_text(label, x, layout.top - 3.0);
-        }
-    }
+    draw_token_labels(&ctx, &labels, &layout, vertical, &theme);
     ctx.set_text_align("left");
     ctx.set_text_baseline("top");
     ctx.set_font("12px system-ui, sans-serif");
@@ -299,6 +262,61 @@ pub fn draw_detail(
         &theme,
     );
     layout
+}
+
+/// The whole square hatched, so a hidden cell never reads as a weight of 0.
+fn draw_hatch(ctx: &CanvasRenderingContext2d, layout: &Layout, side: f64, theme: &Theme) {
+    ctx.set_fill_style_str(theme.masked);
+    ctx.fill_rect(layout.left, layout.top, side, side);
+    ctx.save();
+    ctx.begin_path();
+    ctx.rect(layout.left, layout.top, side, side);
+    ctx.clip();
+    ctx.set_stroke_style_str(theme.hatch);
+    ctx.begin_path();
+    let spacing = 7.0;
+    let mut offset = 0.0;
+    while offset < 2.0 * side {
+        ctx.move_to(layout.left + offset, layout.top);
+        ctx.line_to(layout.left + offset - side, layout.top + side);
+        offset += spacing;
+    }
+    ctx.stroke();
+    ctx.restore();
+}
+
+/// Token labels along both axes: every one when they fit, else every n-th; `vertical` turns the
+/// column labels upright.
+fn draw_token_labels(
+    ctx: &CanvasRenderingContext2d,
+    labels: &[String],
+    layout: &Layout,
+    vertical: bool,
+    theme: &Theme,
+) {
+    ctx.set_fill_style_str(theme.text);
+    ctx.set_font(LABEL_FONT);
+    let every = (12.0 / layout.cell).ceil().max(1.0) as usize;
+    ctx.set_text_align("right");
+    ctx.set_text_baseline("middle");
+    for (i, label) in labels.iter().enumerate().filter(|(i, _)| i % every == 0) {
+        let y = layout.top + (i as f64 + 0.5) * layout.cell;
+        let _ = ctx.fill_text(label, layout.left - 4.0, y);
+    }
+    ctx.set_text_align(if vertical { "left" } else { "center" });
+    ctx.set_text_baseline(if vertical { "middle" } else { "bottom" });
+    for (i, label) in labels.iter().enumerate().filter(|(i, _)| i % every == 0) {
+        let x = layout.left + (i as f64 + 0.5) * layout.cell;
+        if vertical {
+            ctx.save();
+            let _ = ctx.translate(x, layout.top - 4.0);
+            let _ = ctx.rotate(-std::f64::consts::FRAC_PI_2);
+            let _ = ctx.fill_text(label, 0.0, 0.0);
+            ctx.restore();
+        } else {
+            let _ = ctx.fill_text(label, x, layout.top - 3.0);
+        }
+    }
 }
 
 fn draw_legend(

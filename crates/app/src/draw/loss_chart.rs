@@ -105,6 +105,71 @@ fn draw_validation(
     Some(())
 }
 
+/// The step and loss axes (loss labels in nats even on the log scale).
+fn draw_axes(chart: &mut Chart, log_scale: bool, last_step: f64, text: RGBColor) -> Option<()> {
+    let label = move |v: &f64| {
+        let loss = if log_scale { 10f64.powf(*v) } else { *v };
+        format!("{loss:.2}")
+    };
+    themed(
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .y_desc(if log_scale {
+                "loss (log scale)"
+            } else {
+                "loss (nats)"
+            })
+            .y_label_formatter(&label)
+            // At most one label per step: a short run would otherwise repeat rounded labels.
+            .x_labels((last_step as usize + 1).min(10))
+            .x_label_formatter(&|v| format!("{v:.0}")),
+        text,
+        12,
+    )
+}
+
+/// The lowest and highest loss of `record` (training and validation), and `uniform`.
+fn loss_range(record: &RunRecord, uniform: f64) -> (f64, f64) {
+    let curve = &record.curve;
+    curve
+        .iter()
+        .map(|p| p.loss as f64)
+        .chain(curve.iter().filter_map(|p| p.val_loss.map(f64::from)))
+        .filter(|v| v.is_finite())
+        .fold((uniform, uniform), |(lo, hi), v| (lo.min(v), hi.max(v)))
+}
+
+/// The training loss, raw (faint) and `smoothed`, on the chart's `scale`.
+fn draw_training(
+    chart: &mut Chart,
+    record: &RunRecord,
+    smoothed: &[f64],
+    scale: &dyn Fn(f64) -> f64,
+) -> Option<()> {
+    let curve = &record.curve;
+    chart
+        .draw_series(LineSeries::new(
+            curve.iter().map(|p| (p.step as f64, scale(p.loss as f64))),
+            TRAIN.mix(0.25),
+        ))
+        .ok()?
+        .label("training loss")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], TRAIN.mix(0.25)));
+    chart
+        .draw_series(LineSeries::new(
+            curve
+                .iter()
+                .zip(smoothed)
+                .map(|(p, s)| (p.step as f64, scale(*s))),
+            TRAIN.stroke_width(2),
+        ))
+        .ok()?
+        .label("training loss, smoothed")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], TRAIN.stroke_width(2)));
+    Some(())
+}
+
 /// Draws `record`'s curves; `hover` marks one step. Returns the plot's position.
 pub fn draw(
     canvas: &HtmlCanvasElement,
@@ -129,13 +194,7 @@ pub fn draw(
     let uniform = (record.settings.model.vocab_size.max(2) as f64).ln();
 
     let last_step = record.settings.train.total_steps.max(record.step()).max(1) as f64;
-    let losses = curve
-        .iter()
-        .map(|p| p.loss as f64)
-        .chain(curve.iter().filter_map(|p| p.val_loss.map(f64::from)));
-    let (low, high) = losses
-        .filter(|v| v.is_finite())
-        .fold((uniform, uniform), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (low, high) = loss_range(record, uniform);
     let (low, high) = (scale(low * 0.9), scale(high * 1.05));
 
     let mut chart = ChartBuilder::on(&root)
@@ -144,26 +203,7 @@ pub fn draw(
         .y_label_area_size(46)
         .build_cartesian_2d(0f64..last_step, low..high.max(low + 1e-3))
         .ok()?;
-    let label = move |v: &f64| {
-        let loss = if log_scale { 10f64.powf(*v) } else { *v };
-        format!("{loss:.2}")
-    };
-    themed(
-        chart
-            .configure_mesh()
-            .x_desc("step")
-            .y_desc(if log_scale {
-                "loss (log scale)"
-            } else {
-                "loss (nats)"
-            })
-            .y_label_formatter(&label)
-            // At most one label per step: a short run would otherwise repeat rounded labels.
-            .x_labels((last_step as usize + 1).min(10))
-            .x_label_formatter(&|v| format!("{v:.0}")),
-        text,
-        12,
-    )?;
+    draw_axes(&mut chart, log_scale, last_step, text)?;
 
     // ln(vocabulary): the loss of a uniform guess.
     chart
@@ -177,25 +217,7 @@ pub fn draw(
             record.settings.model.vocab_size
         ))
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], text.mix(0.3)));
-    chart
-        .draw_series(LineSeries::new(
-            curve.iter().map(|p| (p.step as f64, scale(p.loss as f64))),
-            TRAIN.mix(0.25),
-        ))
-        .ok()?
-        .label("training loss")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], TRAIN.mix(0.25)));
-    chart
-        .draw_series(LineSeries::new(
-            curve
-                .iter()
-                .zip(&smoothed)
-                .map(|(p, s)| (p.step as f64, scale(*s))),
-            TRAIN.stroke_width(2),
-        ))
-        .ok()?
-        .label("training loss, smoothed")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], TRAIN.stroke_width(2)));
+    draw_training(&mut chart, record, &smoothed, &scale)?;
     let validation: Vec<(f64, f64)> = curve
         .iter()
         .filter_map(|p| p.val_loss.map(|v| (p.step as f64, scale(v as f64))))

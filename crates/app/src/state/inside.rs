@@ -302,8 +302,7 @@ impl InsideState {
             s.beam_width = s.beam_width.max(2);
         });
         state.reset();
-        state.busy.set(true);
-        spawn_local(async move {
+        state.exclusive(async move {
             for _ in 0..steps {
                 if let Err(msg) = state.step().await {
                     state.error.set(Some(msg));
@@ -313,7 +312,6 @@ impl InsideState {
                     break;
                 }
             }
-            state.busy.set(false);
         });
     }
 

@@ -409,10 +409,18 @@ impl AppState {
         if self.busy.get_untracked() || !self.is_ready() {
             return;
         }
-        self.busy.set(true);
-        spawn_local(async move {
+        self.exclusive(async move {
             let result = self.step().await;
             self.report(result);
+        });
+    }
+
+    /// Runs `work` with `busy` set, so that no step, model load or backend switch starts
+    /// meanwhile; `busy` clears when it ends.
+    pub fn exclusive(self, work: impl Future<Output = ()> + 'static) {
+        self.busy.set(true);
+        spawn_local(async move {
+            work.await;
             self.busy.set(false);
         });
     }
@@ -423,8 +431,7 @@ impl AppState {
             return;
         }
         self.playing.set(true);
-        self.busy.set(true);
-        spawn_local(async move {
+        self.exclusive(async move {
             while self.playing.get_untracked() {
                 let result = self.step().await;
                 if self.report(result).is_none() || self.snapshot.with_untracked(|s| s.done) {
@@ -433,7 +440,6 @@ impl AppState {
                 gloo_timers::future::TimeoutFuture::new(self.play_delay_ms.get_untracked()).await;
             }
             self.playing.set(false);
-            self.busy.set(false);
         });
     }
 
@@ -666,14 +672,12 @@ impl AppState {
         };
         self.playing.set(false);
         self.backend_pinned.set(true);
-        self.busy.set(true);
-        spawn_local(async move {
+        self.exclusive(async move {
             if let Err(msg) = self.activate(checkpoint, summary, backend).await {
                 self.error
                     .set(Some(format!("cannot switch to {}: {msg}", backend.label())));
             }
             self.set_ready();
-            self.busy.set(false);
         });
     }
 

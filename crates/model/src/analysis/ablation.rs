@@ -152,6 +152,45 @@ pub async fn rank_heads(model: &Gpt, ids: &[u32]) -> Result<Vec<HeadImportance>>
     Ok(scan.ranking())
 }
 
+/// One token's next-token probability with every head on and with the heads off.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ComparedToken {
+    /// The token.
+    pub id: u32,
+    /// softmax(base_logits) at `id`: every head on.
+    pub base: f32,
+    /// softmax(ablated_logits) at `id`: the mask's heads off.
+    pub ablated: f32,
+}
+
+impl AblationEffect {
+    /// The tokens most likely either way (the top `n` with every head on and the top `n` with the
+    /// heads off), ranked by their probability with the heads off (ties by id), at most `n`.
+    pub fn compared_tokens(&self, n: usize) -> Vec<ComparedToken> {
+        let base = crate::probs::softmax(&self.base_logits);
+        let ablated = crate::probs::softmax(&self.ablated_logits);
+        let mut ids: Vec<u32> = crate::probs::top_n(&base, n)
+            .into_iter()
+            .chain(crate::probs::top_n(&ablated, n))
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort_by(|a, b| {
+            ablated[*b as usize]
+                .total_cmp(&ablated[*a as usize])
+                .then(a.cmp(b))
+        });
+        ids.dedup();
+        ids.truncate(n);
+        ids.into_iter()
+            .map(|id| ComparedToken {
+                id,
+                base: base[id as usize],
+                ablated: ablated[id as usize],
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +277,27 @@ mod tests {
         let model = tiny_model();
         let err = block_on(rank_heads(&model, &TOKENS[..1])).unwrap_err();
         assert!(err.to_string().contains("two tokens"), "{err}");
+    }
+
+    #[test]
+    fn compared_tokens_are_the_top_of_either_side_ranked_without_the_heads() {
+        let effect = AblationEffect {
+            base_logits: vec![3.0, 2.0, 0.0, 0.0, -1.0],
+            ablated_logits: vec![0.0, 2.0, 3.0, 0.0, -1.0],
+            kl: 0.0,
+            base_loss: None,
+            ablated_loss: None,
+        };
+        let rows = effect.compared_tokens(2);
+        let ids: Vec<u32> = rows.iter().map(|r| r.id).collect();
+        // Top 2 with the heads on: 0, 1; without: 2, 1. Ranked by the ablated side, cut to 2.
+        assert_eq!(ids, vec![2, 1]);
+        let base = crate::probs::softmax(&effect.base_logits);
+        let ablated = crate::probs::softmax(&effect.ablated_logits);
+        assert_eq!(rows[0].base, base[2]);
+        assert_eq!(rows[0].ablated, ablated[2]);
+        let all = effect.compared_tokens(3);
+        assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), vec![2, 1, 0]);
+        assert!(all.windows(2).all(|w| w[0].ablated >= w[1].ablated));
     }
 }

@@ -136,6 +136,38 @@ pub async fn linearised_effect(model: &Gpt, ids: &[u32], layer: usize) -> Result
     })
 }
 
+/// One token's next-token probability with the activation and with the linear part only.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LinearShift {
+    /// The token.
+    pub id: u32,
+    /// softmax(base_logits) at `id`.
+    pub base: f32,
+    /// softmax(linear_logits) at `id`.
+    pub linear: f32,
+}
+
+impl LinearEffect {
+    /// The `n` tokens most likely with the activation, with their probability both ways.
+    pub fn top_shifts(&self, n: usize) -> Vec<LinearShift> {
+        let base = crate::probs::softmax(&self.base_logits);
+        let linear = crate::probs::softmax(&self.linear_logits);
+        crate::probs::top_n(&base, n)
+            .into_iter()
+            .map(|(id, p)| LinearShift {
+                id,
+                base: p,
+                linear: linear[id as usize],
+            })
+            .collect()
+    }
+
+    /// The linearised model's most likely next token.
+    pub fn linear_top(&self) -> u32 {
+        crate::probs::top_n(&crate::probs::softmax(&self.linear_logits), 1)[0].0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +253,21 @@ mod tests {
         assert_eq!((lo, hi), (-2.0, 3.0));
         let h = Histogram::new(&values, lo, hi, 5);
         assert_eq!(h.counts, vec![1, 1, 2, 1, 1]);
+    }
+
+    #[test]
+    fn top_shifts_follow_the_activations_ranking() {
+        let effect = LinearEffect {
+            base_logits: vec![1.0, 3.0, 2.0, 0.0],
+            linear_logits: vec![4.0, 0.0, 1.0, 0.0],
+            kl: 0.0,
+        };
+        let shifts = effect.top_shifts(2);
+        assert_eq!(shifts.iter().map(|s| s.id).collect::<Vec<_>>(), vec![1, 2]);
+        let base = crate::probs::softmax(&effect.base_logits);
+        let linear = crate::probs::softmax(&effect.linear_logits);
+        assert_eq!(shifts[0].base, base[1]);
+        assert_eq!(shifts[0].linear, linear[1]);
+        assert_eq!(effect.linear_top(), 0);
     }
 }

@@ -5,7 +5,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::JobStatus;
-use crate::components::candidates::percent;
+use crate::components::common::percent;
 use crate::draw::heatmap;
 use crate::state::AppState;
 use crate::state::inside::InsideState;
@@ -17,107 +17,123 @@ const COMPARED: usize = 10;
 pub fn AblationPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
     let inside = expect_context::<InsideState>();
-    let importance_of = move |layer: usize, head: usize| {
-        inside.importance.with(|i| {
-            i.ranking
-                .iter()
-                .find(|h| h.layer == layer && h.head == head)
-                .map(|h| h.increase)
-        })
-    };
-    let max_increase = move || {
-        inside.importance.with(|i| {
-            i.ranking
-                .iter()
-                .map(|h| h.increase.abs())
-                .fold(0.0f32, f32::max)
-        })
-    };
-    let toggles = move || {
+    view! {
+        <section class="panel inside-panel" id="ablation" data-testid="head-ablation">
+            <h2>"Head ablation: what does a head contribute?"</h2>
+            <p class="caption">
+                "Each layer splits attention into several heads that look at the text in their own way. Switch heads off (their output becomes zero) and see what the model predicts without them: the distribution with every head on and with the heads off, how far apart they are (KL), and the loss on this text. The Generate view uses the same switches: its candidates and the next steps are computed without these heads."
+            </p>
+            <table class="head-toggles"><tbody><HeadToggles /></tbody></table>
+            <p class="actions">
+                <button class="secondary small" data-testid="ablation-clear" on:click=move |_| inside.clear_mask()>"Switch every head on"</button>
+                <span class="hint">{move || {
+                    let off = state.head_mask.with(|m| m.ablated.len());
+                    if off == 0 { "Every head is on: click a head to switch it off.".to_string() } else { format!("{off} head(s) off.") }
+                }}</span>
+            </p>
+            <JobStatus analysis=inside.ablation what="the ablation" />
+            <AblationNumbers />
+            <AblationComparison />
+            <HeadImportance />
+        </section>
+    }
+}
+
+/// The loss increase without head (`layer`, `head`), once the ranking measured it.
+fn importance_of(inside: InsideState, layer: usize, head: usize) -> Option<f32> {
+    inside.importance.with(|i| {
+        i.ranking
+            .iter()
+            .find(|h| h.layer == layer && h.head == head)
+            .map(|h| h.increase)
+    })
+}
+
+/// The largest loss change of the ranking (0 before it ran).
+fn max_increase(inside: InsideState) -> f32 {
+    inside.importance.with(|i| {
+        i.ranking
+            .iter()
+            .map(|h| h.increase.abs())
+            .fold(0.0f32, f32::max)
+    })
+}
+
+/// One row of switches per layer.
+#[component]
+fn HeadToggles() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
         let (n_layer, n_head) = state.model_shape.get().unwrap_or((0, 0));
         (0..n_layer)
             .map(|layer| {
                 let cells = (0..n_head)
-                    .map(|head| {
-                        let off = move || state.head_mask.with(|m| m.ablated.contains(&(layer, head)));
-                        let heat = move || {
-                            importance_of(layer, head).map(|inc| {
-                                let max = max_increase().max(1e-9);
-                                format!("--heat: {:.3}", (inc / max).clamp(-1.0, 1.0))
-                            })
-                        };
-                        // The head's attention on the text, so the grid shows what is being switched off.
-                        let thumb = NodeRef::<Canvas>::new();
-                        Effect::new(move |_| {
-                            if let (Some(canvas), Some(a)) = (thumb.get(), inside.attention.get())
-                                && layer < a.n_layer
-                                && head < a.n_head
-                            {
-                                heatmap::draw_thumbnail(&canvas, a.size, a.head(layer, head), None);
-                            }
-                        });
-                        view! {
-                            <td class="toggle-cell" style=heat>
-                                <span class="thumb mini" class:off=off><canvas node_ref=thumb></canvas></span>
-                                <button data-testid="ablation-toggle" data-layer=layer data-head=head
-                                    class="head-toggle" class:off=off aria-pressed=move || off().to_string()
-                                    title=move || format!("L{} H{}: {}{}", layer + 1, head + 1,
-                                        if off() { "off (click to switch on)" } else { "on (click to switch off)" },
-                                        importance_of(layer, head).map(|i| format!(" · loss +{i:.4} without it")).unwrap_or_default())
-                                    on:click=move |_| inside.toggle_head(layer, head)>
-                                    {format!("H{}", head + 1)}
-                                </button>
-                                <button class="link only" data-testid="ablation-only" data-layer=layer data-head=head
-                                    title="switch every other head off" on:click=move |_| inside.only_head(layer, head)>"only"</button>
-                            </td>
-                        }
-                    })
+                    .map(|head| view! { <HeadToggle layer=layer head=head /> })
                     .collect_view();
                 view! { <tr><th>{format!("layer {}", layer + 1)}</th>{cells}</tr> }
             })
             .collect_view()
-    };
-    let effect = move || inside.ablation.done();
-    let comparison = move || {
-        let effect = effect()?;
-        let settings = state.settings.get();
-        let base = glassbox_model::DecodeStages::new(&effect.base_logits, &settings);
-        let ablated = glassbox_model::DecodeStages::new(&effect.ablated_logits, &settings);
-        // The tokens most likely either way.
-        let mut ids: Vec<u32> = glassbox_model::probs::top_n(&base.raw_probs, COMPARED)
-            .into_iter()
-            .chain(glassbox_model::probs::top_n(&ablated.raw_probs, COMPARED))
-            .map(|(id, _)| id)
-            .collect();
-        ids.sort_by(|a, b| {
-            ablated.raw_probs[*b as usize]
-                .total_cmp(&ablated.raw_probs[*a as usize])
-                .then(a.cmp(b))
-        });
-        ids.dedup();
-        ids.truncate(COMPARED);
-        let rows = ids
-            .into_iter()
-            .map(|id| {
-                let (with, without) = (base.raw_probs[id as usize], ablated.raw_probs[id as usize]);
-                view! {
-                    <tr data-testid="ablation-candidate" data-id=id data-prob=without.to_string() data-prob-base=with.to_string()>
-                        <td><code>{state.label(id)}</code></td>
-                        <td class="bar-cell"><span class="bar base" style=format!("width: {:.1}%", with * 100.0)></span>{percent(with)}</td>
-                        <td class="bar-cell"><span class="bar final" style=format!("width: {:.1}%", without * 100.0)></span>{percent(without)}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        Some(view! {
-            <table class="compare-table">
-                <thead><tr><th>"next token"</th><th>"every head on"</th><th>"with the heads off"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
+    }
+}
+
+/// One head's switch, over its attention on the text, shaded by its importance.
+#[component]
+fn HeadToggle(layer: usize, head: usize) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let inside = expect_context::<InsideState>();
+    let off = move || state.head_mask.with(|m| m.ablated.contains(&(layer, head)));
+    let heat = move || {
+        importance_of(inside, layer, head).map(|inc| {
+            let max = max_increase(inside).max(1e-9);
+            format!("--heat: {:.3}", (inc / max).clamp(-1.0, 1.0))
         })
     };
-    let numbers = move || {
-        let effect = effect()?;
+    // The head's attention on the text, so the grid shows what is being switched off.
+    let thumb = NodeRef::<Canvas>::new();
+    Effect::new(move |_| {
+        if let (Some(canvas), Some(a)) = (thumb.get(), inside.attention.get())
+            && layer < a.n_layer
+            && head < a.n_head
+        {
+            heatmap::draw_thumbnail(&canvas, a.size, a.head(layer, head), None);
+        }
+    });
+    let title = move || {
+        format!(
+            "L{} H{}: {}{}",
+            layer + 1,
+            head + 1,
+            if off() {
+                "off (click to switch on)"
+            } else {
+                "on (click to switch off)"
+            },
+            importance_of(inside, layer, head)
+                .map(|i| format!(" · loss +{i:.4} without it"))
+                .unwrap_or_default()
+        )
+    };
+    view! {
+        <td class="toggle-cell" style=heat>
+            <span class="thumb mini" class:off=off><canvas node_ref=thumb></canvas></span>
+            <button data-testid="ablation-toggle" data-layer=layer data-head=head
+                class="head-toggle" class:off=off aria-pressed=move || off().to_string()
+                title=title
+                on:click=move |_| inside.toggle_head(layer, head)>
+                {format!("H{}", head + 1)}
+            </button>
+            <button class="link only" data-testid="ablation-only" data-layer=layer data-head=head
+                title="switch every other head off" on:click=move |_| inside.only_head(layer, head)>"only"</button>
+        </td>
+    }
+}
+
+/// KL and loss with the heads off.
+#[component]
+fn AblationNumbers() -> impl IntoView {
+    let inside = expect_context::<InsideState>();
+    move || {
+        let effect = inside.ablation.done()?;
         let loss = match (effect.base_loss, effect.ablated_loss) {
             (Some(base), Some(ablated)) => view! {
                 <p data-testid="ablation-loss" data-base=base.to_string() data-ablated=ablated.to_string()>
@@ -133,16 +149,76 @@ pub fn AblationPanel() -> impl IntoView {
             </p>
             {loss}
         })
-    };
+    }
+}
+
+/// The most likely next tokens, with every head on and with the heads off.
+#[component]
+fn AblationComparison() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let inside = expect_context::<InsideState>();
+    move || {
+        let effect = inside.ablation.done()?;
+        let rows = effect
+            .compared_tokens(COMPARED)
+            .into_iter()
+            .map(|t| {
+                let (id, with, without) = (t.id, t.base, t.ablated);
+                view! {
+                    <tr data-testid="ablation-candidate" data-id=id data-prob=without.to_string() data-prob-base=with.to_string()>
+                        <td><code>{state.label(id)}</code></td>
+                        <td class="bar-cell"><span class="bar base" style=format!("width: {:.1}%", with * 100.0)></span>{percent(with)}</td>
+                        <td class="bar-cell"><span class="bar final" style=format!("width: {:.1}%", without * 100.0)></span>{percent(without)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <table class="compare-table">
+                <thead><tr><th>"next token"</th><th>"every head on"</th><th>"with the heads off"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        })
+    }
+}
+
+/// Every head switched off alone, ranked by how much the loss rises.
+#[component]
+fn HeadImportance() -> impl IntoView {
+    let inside = expect_context::<InsideState>();
     let progress = move || inside.importance.get();
-    let ranking = move || {
-        let importance = progress();
-        let max = importance
-            .ranking
-            .iter()
-            .map(|h| h.increase.abs())
-            .fold(0.0f32, f32::max)
-            .max(1e-9);
+    view! {
+        <div class="importance" data-testid="head-importance">
+            <h3>"Which heads matter most?"</h3>
+            <p class="hint">"Switches each head off alone and ranks the heads by how much the loss on this text rises (one forward pass per head). The toggles above are shaded by the result."</p>
+            <p class="actions">
+                <button data-testid="head-importance-run" disabled=move || progress().running
+                    on:click=move |_| inside.rank_heads()>"Rank heads by importance"</button>
+                <Show when=move || progress().running>
+                    <progress data-testid="head-importance-progress" max=move || progress().total.max(1)
+                        value=move || progress().measured></progress>
+                    <span class="num">{move || format!("{} / {}", progress().measured, progress().total)}</span>
+                    <button class="secondary small" data-testid="head-importance-cancel" on:click=move |_| inside.cancel_ranking()>"Cancel"</button>
+                </Show>
+                <Show when=move || progress().cancelled>
+                    <span class="hint" data-testid="head-importance-cancelled">"Cancelled: the heads measured so far are listed."</span>
+                </Show>
+            </p>
+            <Show when=move || progress().base_loss.is_some()>
+                <p class="hint">{move || format!("Loss with every head on: {:.4} nats. Increase without each head:", progress().base_loss.unwrap_or_default())}</p>
+            </Show>
+            <ol class="importance-list"><ImportanceRanking /></ol>
+        </div>
+    }
+}
+
+/// The top 20 of the ranking.
+#[component]
+fn ImportanceRanking() -> impl IntoView {
+    let inside = expect_context::<InsideState>();
+    move || {
+        let importance = inside.importance.get();
+        let max = max_increase(inside).max(1e-9);
         importance
             .ranking
             .into_iter()
@@ -159,45 +235,5 @@ pub fn AblationPanel() -> impl IntoView {
                 }
             })
             .collect_view()
-    };
-    view! {
-        <section class="panel inside-panel" id="ablation" data-testid="head-ablation">
-            <h2>"Head ablation: what does a head contribute?"</h2>
-            <p class="caption">
-                "Each layer splits attention into several heads that look at the text in their own way. Switch heads off (their output becomes zero) and see what the model predicts without them: the distribution with every head on and with the heads off, how far apart they are (KL), and the loss on this text. The Generate view uses the same switches: its candidates and the next steps are computed without these heads."
-            </p>
-            <table class="head-toggles"><tbody>{toggles}</tbody></table>
-            <p class="actions">
-                <button class="secondary small" data-testid="ablation-clear" on:click=move |_| inside.clear_mask()>"Switch every head on"</button>
-                <span class="hint">{move || {
-                    let off = state.head_mask.with(|m| m.ablated.len());
-                    if off == 0 { "Every head is on: click a head to switch it off.".to_string() } else { format!("{off} head(s) off.") }
-                }}</span>
-            </p>
-            <JobStatus analysis=inside.ablation what="the ablation" />
-            {numbers}
-            {comparison}
-            <div class="importance" data-testid="head-importance">
-                <h3>"Which heads matter most?"</h3>
-                <p class="hint">"Switches each head off alone and ranks the heads by how much the loss on this text rises (one forward pass per head). The toggles above are shaded by the result."</p>
-                <p class="actions">
-                    <button data-testid="head-importance-run" disabled=move || progress().running
-                        on:click=move |_| inside.rank_heads()>"Rank heads by importance"</button>
-                    <Show when=move || progress().running>
-                        <progress data-testid="head-importance-progress" max=move || progress().total.max(1)
-                            value=move || progress().measured></progress>
-                        <span class="num">{move || format!("{} / {}", progress().measured, progress().total)}</span>
-                        <button class="secondary small" data-testid="head-importance-cancel" on:click=move |_| inside.cancel_ranking()>"Cancel"</button>
-                    </Show>
-                    <Show when=move || progress().cancelled>
-                        <span class="hint" data-testid="head-importance-cancelled">"Cancelled: the heads measured so far are listed."</span>
-                    </Show>
-                </p>
-                <Show when=move || progress().base_loss.is_some()>
-                    <p class="hint">{move || format!("Loss with every head on: {:.4} nats. Increase without each head:", progress().base_loss.unwrap_or_default())}</p>
-                </Show>
-                <ol class="importance-list">{ranking}</ol>
-            </div>
-        </section>
     }
 }

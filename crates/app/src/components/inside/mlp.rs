@@ -2,12 +2,11 @@
 //! activation, and the prediction when that block's MLP keeps only its linear part.
 
 use glassbox_model::analysis::nonlinearity::{Histogram, MlpActivity};
-use glassbox_model::probs::top_n;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::{JobStatus, PositionPicker};
-use crate::components::candidates::percent;
+use crate::components::common::{percent, theme_effect};
 use crate::draw::mlp_chart;
 use crate::state::AppState;
 use crate::state::inside::InsideState;
@@ -29,65 +28,13 @@ pub fn MlpPanel() -> impl IntoView {
             .min(pass.trace.n_query - 1);
         MlpActivity::from_trace(&pass.trace, layer, at)
     });
-    let (scatter, histogram) = (NodeRef::<Canvas>::new(), NodeRef::<Canvas>::new());
-    Effect::new(move |_| {
-        state.theme_version.track();
-        let Some(a) = activity.get() else { return };
-        if let (Some(s), Some(h)) = (scatter.get(), histogram.get()) {
-            mlp_chart::draw_scatter(&s, &a.pre, &a.post);
-            let (lo, hi) = Histogram::range(&[&a.pre, &a.post]);
-            mlp_chart::draw_histograms(
-                &h,
-                &Histogram::new(&a.pre, lo, hi, BINS),
-                &Histogram::new(&a.post, lo, hi, BINS),
-            );
-        }
-    });
     let layer_options = move || {
         let (n_layer, _) = state.model_shape.get().unwrap_or((0, 0));
         (0..n_layer)
             .map(|l| view! { <option value=l.to_string() selected=move || inside.mlp_layer.get() == l>{format!("layer {}", l + 1)}</option> })
             .collect_view()
     };
-    let units = move || {
-        activity.get().map(|a| {
-            a.most_active(TOP_UNITS)
-                .into_iter()
-                .map(|u| view! {
-                    <tr data-testid="mlp-unit" data-unit=u.index data-pre=u.pre.to_string() data-post=u.post.to_string()>
-                        <td>{format!("#{}", u.index)}</td><td class="num">{format!("{:.3}", u.pre)}</td><td class="num">{format!("{:.3}", u.post)}</td>
-                    </tr>
-                })
-                .collect_view()
-        })
-    };
     let share = move || activity.get().map(|a| a.near_identity_share());
-    let linear = move || {
-        let effect = inside.linear.done()?;
-        let base = glassbox_model::probs::softmax(&effect.base_logits);
-        let linear = glassbox_model::probs::softmax(&effect.linear_logits);
-        let rows = top_n(&base, 5)
-            .into_iter()
-            .map(|(id, p)| {
-                let q = linear[id as usize];
-                view! {
-                    <tr data-testid="mlp-linear-candidate" data-id=id data-prob=q.to_string() data-prob-base=p.to_string()>
-                        <td><code>{state.label(id)}</code></td><td class="num">{percent(p)}</td><td class="num">{percent(q)}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        let new_top = top_n(&linear, 1)[0].0;
-        Some(view! {
-            <p data-testid="mlp-linear-kl" data-value=effect.kl.to_string()>
-                {format!("KL(with the activation ‖ linear) = {:.4} nats; the linear model's top token: “{}”", effect.kl, state.label(new_top))}
-            </p>
-            <table class="compare-table">
-                <thead><tr><th>"next token"</th><th>"with the activation"</th><th>"linear part only"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        })
-    };
     view! {
         <section class="panel inside-panel" id="mlp" data-testid="mlp-view">
             <h2>"The MLP: where the non-linearity lives"</h2>
@@ -107,21 +54,91 @@ pub fn MlpPanel() -> impl IntoView {
             <p data-testid="mlp-identity-share" data-value=move || share().map(|s| s.to_string())>
                 {move || share().map(|s| format!("{:.0}% of the units pass through GELU almost unchanged (within 1%); the rest are bent or cut.", s * 100.0))}
             </p>
-            <div class="charts">
-                <canvas node_ref=scatter width="360" height="300" data-testid="mlp-scatter"></canvas>
-                <canvas node_ref=histogram width="360" height="300" data-testid="mlp-histogram"></canvas>
-            </div>
+            <MlpCharts activity=activity />
             <div class="row">
                 <div>
                     <h3>"Most active units"</h3>
-                    <table class="units"><thead><tr><th>"unit"</th><th>"before"</th><th>"after"</th></tr></thead><tbody>{units}</tbody></table>
+                    <table class="units"><thead><tr><th>"unit"</th><th>"before"</th><th>"after"</th></tr></thead><tbody><MostActive activity=activity /></tbody></table>
                 </div>
                 <div>
                     <h3>"Replace the activation by the identity"</h3>
                     <JobStatus analysis=inside.linear what="the linear MLP's prediction" />
-                    {linear}
+                    <LinearComparison />
                 </div>
             </div>
         </section>
+    }
+}
+
+type Activity = Memo<Option<MlpActivity>>;
+
+/// The units before against after the activation, and both histograms.
+#[component]
+fn MlpCharts(activity: Activity) -> impl IntoView {
+    let (scatter, histogram) = (NodeRef::<Canvas>::new(), NodeRef::<Canvas>::new());
+    theme_effect(move || {
+        let Some(a) = activity.get() else { return };
+        if let (Some(s), Some(h)) = (scatter.get(), histogram.get()) {
+            mlp_chart::draw_scatter(&s, &a.pre, &a.post);
+            let (lo, hi) = Histogram::range(&[&a.pre, &a.post]);
+            mlp_chart::draw_histograms(
+                &h,
+                &Histogram::new(&a.pre, lo, hi, BINS),
+                &Histogram::new(&a.post, lo, hi, BINS),
+            );
+        }
+    });
+    view! {
+        <div class="charts">
+            <canvas node_ref=scatter width="360" height="300" data-testid="mlp-scatter"></canvas>
+            <canvas node_ref=histogram width="360" height="300" data-testid="mlp-histogram"></canvas>
+        </div>
+    }
+}
+
+#[component]
+fn MostActive(activity: Activity) -> impl IntoView {
+    move || {
+        activity.get().map(|a| {
+            a.most_active(TOP_UNITS)
+                .into_iter()
+                .map(|u| view! {
+                    <tr data-testid="mlp-unit" data-unit=u.index data-pre=u.pre.to_string() data-post=u.post.to_string()>
+                        <td>{format!("#{}", u.index)}</td><td class="num">{format!("{:.3}", u.pre)}</td><td class="num">{format!("{:.3}", u.post)}</td>
+                    </tr>
+                })
+                .collect_view()
+        })
+    }
+}
+
+/// The top tokens with the activation and with the block's MLP reduced to its linear part.
+#[component]
+fn LinearComparison() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let inside = expect_context::<InsideState>();
+    move || {
+        let effect = inside.linear.done()?;
+        let rows = effect
+            .top_shifts(5)
+            .into_iter()
+            .map(|s| {
+                let (id, p, q) = (s.id, s.base, s.linear);
+                view! {
+                    <tr data-testid="mlp-linear-candidate" data-id=id data-prob=q.to_string() data-prob-base=p.to_string()>
+                        <td><code>{state.label(id)}</code></td><td class="num">{percent(p)}</td><td class="num">{percent(q)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <p data-testid="mlp-linear-kl" data-value=effect.kl.to_string()>
+                {format!("KL(with the activation ‖ linear) = {:.4} nats; the linear model's top token: “{}”", effect.kl, state.label(effect.linear_top()))}
+            </p>
+            <table class="compare-table">
+                <thead><tr><th>"next token"</th><th>"with the activation"</th><th>"linear part only"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        })
     }
 }

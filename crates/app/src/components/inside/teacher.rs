@@ -7,23 +7,93 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::JobStatus;
-use crate::components::candidates::percent;
+use crate::components::common::{chart_effect, percent};
 use crate::draw::heatmap::{self, Scale};
 use crate::state::AppState;
 use crate::state::inside::InsideState;
 
 #[component]
 pub fn TeacherPanel() -> impl IntoView {
-    let state = expect_context::<AppState>();
     let inside = expect_context::<InsideState>();
     let pass = inside.pass;
+    let replay = move || inside.replay.get();
+    let passes = move || replay().predictions.len();
+    view! {
+        <section class="panel inside-panel" id="teacher" data-testid="teacher-forcing-view">
+            <h2>"Training vs inference"</h2>
+            <p class="caption">
+                "Training shows the model a whole text at once and asks for the next token at every position in a single pass: the causal mask (hatched) stops each position from seeing the ones after it, so every row is a fair prediction, and the loss is their average cross-entropy. Generation has no text to read ahead: it must run the model once per token and feed each choice back. Replay this text one token per pass, as generation would: the predictions are the same, only the work is sequential."
+            </p>
+            <JobStatus analysis=pass what="the parallel pass" />
+            <p data-testid="tf-loss" data-value=move || pass.done().and_then(|p| p.loss).map(|l| l.to_string())>
+                {move || pass.done().map(|p| match p.loss {
+                    Some(loss) => format!("One pass, {} predictions, training loss {loss:.4} nats (mean of the cross-entropy column).", p.predictions.len()),
+                    None => "One token: nothing to predict within the text.".into(),
+                })}
+            </p>
+            <div class="row">
+                <div class="scroll-y">
+                    <table class="tf-table">
+                        <thead><tr><th>"pos"</th><th>"token"</th><th>"predicted next"</th><th>"actual next"</th><th>"cross-entropy"</th>
+                            <th>"one token per pass"</th></tr></thead>
+                        <tbody><PredictionRows /></tbody>
+                    </table>
+                </div>
+                <PassAttention />
+            </div>
+            <p class="actions">
+                <button data-testid="tf-replay" disabled=move || replay().running on:click=move |_| inside.replay()>"Replay one token per pass"</button>
+                <span class="num" data-testid="tf-passes" data-value=passes>
+                    {move || format!("parallel: 1 pass · one at a time: {} of {} passes", passes(), inside.subject.with(|s| s.as_ref().map_or(0, |s| s.ids.len())))}
+                </span>
+            </p>
+        </section>
+    }
+}
+
+/// Every position's prediction from the one pass, beside the one-token-per-pass replay's.
+#[component]
+fn PredictionRows() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let inside = expect_context::<InsideState>();
+    move || {
+        let pass = inside.pass.done()?;
+        let replayed = inside.replay.get().predictions;
+        Some(
+            pass.predictions
+                .iter()
+                .map(|p| {
+                    let (top, top_p) = p.top[0];
+                    let again = replayed.get(p.position).map(|r| r.top[0]);
+                    let matches = again.map(|(id, q)| id == top && (q - top_p).abs() < 1e-4);
+                    view! {
+                        <tr data-testid="tf-row" data-position=p.position data-top-id=top data-top-prob=top_p.to_string()
+                            data-loss=p.next.map(|n| n.2.to_string())>
+                            <td class="num">{p.position + 1}</td>
+                            <td><code>{state.label(p.token)}</code></td>
+                            <td><code>{state.label(top)}</code>" "{percent(top_p)}</td>
+                            <td>{p.next.map(|(id, prob, _)| view! { <code>{state.label(id)}</code>" "{percent(prob)} })}</td>
+                            <td class="num">{p.next.map(|n| format!("{:.3}", n.2))}</td>
+                            <td data-testid="replay-cell" data-match=matches.map(|m| m.to_string()) class:match=matches == Some(true)>
+                                {again.map(|(id, q)| format!("{} {}{}", state.label(id), percent(q), if matches == Some(true) { " ✓" } else { " ✗" }))}
+                            </td>
+                        </tr>
+                    }
+                })
+                .collect_view(),
+        )
+    }
+}
+
+/// The pass's attention (a layer's mean or one head), every query at once.
+#[component]
+fn PassAttention() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let inside = expect_context::<InsideState>();
     let head = RwSignal::new(HeadView::LayerMean { layer: 0 });
     let canvas = NodeRef::<Canvas>::new();
-    Effect::new(move |_| {
-        state.theme_version.track();
-        let (Some(el), Some(pass), Some(attention)) =
-            (canvas.get(), pass.done(), inside.attention.get())
-        else {
+    chart_effect(canvas, move |el| {
+        let (Some(pass), Some(attention)) = (inside.pass.done(), inside.attention.get()) else {
             return;
         };
         let view = Some(head.get())
@@ -64,70 +134,13 @@ pub fn TeacherPanel() -> impl IntoView {
             head.set(v);
         }
     };
-    let replay = move || inside.replay.get();
-    let rows = move || {
-        let pass = pass.done()?;
-        let replayed = replay().predictions;
-        Some(
-            pass.predictions
-                .iter()
-                .map(|p| {
-                    let (top, top_p) = p.top[0];
-                    let again = replayed.get(p.position).map(|r| r.top[0]);
-                    let matches = again.map(|(id, q)| id == top && (q - top_p).abs() < 1e-4);
-                    view! {
-                        <tr data-testid="tf-row" data-position=p.position data-top-id=top data-top-prob=top_p.to_string()
-                            data-loss=p.next.map(|n| n.2.to_string())>
-                            <td class="num">{p.position + 1}</td>
-                            <td><code>{state.label(p.token)}</code></td>
-                            <td><code>{state.label(top)}</code>" "{percent(top_p)}</td>
-                            <td>{p.next.map(|(id, prob, _)| view! { <code>{state.label(id)}</code>" "{percent(prob)} })}</td>
-                            <td class="num">{p.next.map(|n| format!("{:.3}", n.2))}</td>
-                            <td data-testid="replay-cell" data-match=matches.map(|m| m.to_string()) class:match=matches == Some(true)>
-                                {again.map(|(id, q)| format!("{} {}{}", state.label(id), percent(q), if matches == Some(true) { " ✓" } else { " ✗" }))}
-                            </td>
-                        </tr>
-                    }
-                })
-                .collect_view(),
-        )
-    };
-    let passes = move || replay().predictions.len();
     view! {
-        <section class="panel inside-panel" id="teacher" data-testid="teacher-forcing-view">
-            <h2>"Training vs inference"</h2>
-            <p class="caption">
-                "Training shows the model a whole text at once and asks for the next token at every position in a single pass: the causal mask (hatched) stops each position from seeing the ones after it, so every row is a fair prediction, and the loss is their average cross-entropy. Generation has no text to read ahead: it must run the model once per token and feed each choice back. Replay this text one token per pass, as generation would: the predictions are the same, only the work is sequential."
-            </p>
-            <JobStatus analysis=pass what="the parallel pass" />
-            <p data-testid="tf-loss" data-value=move || pass.done().and_then(|p| p.loss).map(|l| l.to_string())>
-                {move || pass.done().map(|p| match p.loss {
-                    Some(loss) => format!("One pass, {} predictions, training loss {loss:.4} nats (mean of the cross-entropy column).", p.predictions.len()),
-                    None => "One token: nothing to predict within the text.".into(),
-                })}
-            </p>
-            <div class="row">
-                <div class="scroll-y">
-                    <table class="tf-table">
-                        <thead><tr><th>"pos"</th><th>"token"</th><th>"predicted next"</th><th>"actual next"</th><th>"cross-entropy"</th>
-                            <th>"one token per pass"</th></tr></thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
-                <div>
-                    <label class="field inline">
-                        <span>"Attention of"</span>
-                        <select data-testid="tf-head" on:change=move |ev| pick_head(event_target_value(&ev).parse().unwrap_or(0))>{head_options}</select>
-                    </label>
-                    <canvas node_ref=canvas class="heatmap-canvas" data-testid="tf-attention"></canvas>
-                </div>
-            </div>
-            <p class="actions">
-                <button data-testid="tf-replay" disabled=move || replay().running on:click=move |_| inside.replay()>"Replay one token per pass"</button>
-                <span class="num" data-testid="tf-passes" data-value=passes>
-                    {move || format!("parallel: 1 pass · one at a time: {} of {} passes", passes(), inside.subject.with(|s| s.as_ref().map_or(0, |s| s.ids.len())))}
-                </span>
-            </p>
-        </section>
+        <div>
+            <label class="field inline">
+                <span>"Attention of"</span>
+                <select data-testid="tf-head" on:change=move |ev| pick_head(event_target_value(&ev).parse().unwrap_or(0))>{head_options}</select>
+            </label>
+            <canvas node_ref=canvas class="heatmap-canvas" data-testid="tf-attention"></canvas>
+        </div>
     }
 }

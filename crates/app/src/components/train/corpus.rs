@@ -1,0 +1,75 @@
+//! The corpus the run trains on: the built-in Shakespeare, pasted text or a dropped file.
+
+use leptos::prelude::*;
+
+use crate::state::AppState;
+use crate::state::train::{CorpusChoice, TrainState};
+
+/// Reads a dropped or picked text file into the corpus.
+fn read_text_file(train: TrainState, app: AppState, file: web_sys::File) {
+    let name = file.name();
+    leptos::task::spawn_local(async move {
+        let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+        match text.ok().and_then(|t| t.as_string()) {
+            Some(text) => train.corpus.set(CorpusChoice::Custom { name, text }),
+            None => app
+                .error
+                .set(Some(format!("{name} could not be read as text"))),
+        }
+    });
+}
+
+#[component]
+pub fn Corpus() -> impl IntoView {
+    let train = expect_context::<TrainState>();
+    let app = expect_context::<AppState>();
+    let text = move || match train.corpus.get() {
+        CorpusChoice::Custom { text, .. } => text,
+        CorpusChoice::Shakespeare => String::new(),
+    };
+    let described = move || train.corpus.get().description();
+    let on_drop = move |ev: web_sys::DragEvent| {
+        ev.prevent_default();
+        if let Some(file) = ev
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|f| f.get(0))
+        {
+            read_text_file(train, app, file);
+        }
+    };
+    let on_pick = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            read_text_file(train, app, file);
+        }
+    };
+    view! {
+        <section class="panel corpus-panel">
+            <h2>"Corpus"</h2>
+            <textarea data-testid="train-corpus-input" rows="5" spellcheck="false"
+                placeholder="Empty: the built-in Shakespeare. Paste your own text here, or drop a .txt file. Its last 10% is held out for validation."
+                prop:value=text
+                on:dragover=move |ev: web_sys::DragEvent| ev.prevent_default()
+                on:drop=on_drop
+                on:input=move |ev| {
+                    let value = event_target_value(&ev);
+                    train.corpus.set(if value.is_empty() {
+                        CorpusChoice::Shakespeare
+                    } else {
+                        CorpusChoice::Custom { name: "pasted text".into(), text: value }
+                    });
+                }></textarea>
+            <div class="buttons">
+                <label class="file-button secondary" title="A plain-text file to train on">
+                    "Open a .txt file"
+                    <input type="file" accept=".txt,text/plain" data-testid="train-corpus-file" on:change=on_pick />
+                </label>
+                <button class="small secondary" on:click=move |_| train.corpus.set(CorpusChoice::Shakespeare)>
+                    "Use Shakespeare"
+                </button>
+            </div>
+            <p class="hint">{described}</p>
+        </section>
+    }
+}
