@@ -95,7 +95,7 @@ fn Tabs() -> impl IntoView {
             <span class="hint">{move || match train.phase.get() {
                 Phase::Running => format!(
                     "training: step {}",
-                    train.record.with(|r| r.as_ref().map_or(0, |r| r.step()))
+                    train.record.with(|r| r.as_ref().map_or(0, |r| r.steps_done()))
                 ),
                 _ => String::new(),
             }}</span>

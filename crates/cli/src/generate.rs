@@ -103,7 +103,7 @@ fn decode_settings(args: &GenerateArgs) -> Result<DecodeSettings> {
 
 /// `--explain`'s line for one step: the token chosen and the five most likely candidates.
 fn explain_step(tokenizer: &Tokenizer, step: &StepRecord, settings: &DecodeSettings) {
-    let dist = step.distribution(settings);
+    let dist = step.stages(settings);
     let candidates: Vec<String> = dist
         .top(&step.logits, 5)
         .iter()

@@ -75,14 +75,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
     if run.is_finished() {
         bail!(
             "the checkpoint is already at step {} (asked for {})",
-            run.step(),
+            run.steps_done(),
             args.steps
         );
     }
     println!("training {} on {corpus_name}", config.summary());
 
     let mut curve = open_curve(&curve_path, args.resume.is_some())?;
-    let bar = ProgressBar::new(args.steps as u64).with_position(run.step() as u64);
+    let bar = ProgressBar::new(args.steps as u64).with_position(run.steps_done() as u64);
     bar.set_style(ProgressStyle::with_template(
         "{bar:40} {pos}/{len} steps [{elapsed_precise} < {eta_precise}] {msg}",
     )?);
@@ -103,10 +103,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     bar.finish();
     let tokens_per_s =
-        (run.step() * run.record.tokens_per_step()) as f64 / started.elapsed().as_secs_f64();
+        (run.steps_done() * run.record.tokens_per_step()) as f64 / started.elapsed().as_secs_f64();
     println!(
         "done: step {}, validation loss {}, {:.0} tokens/s; wrote {} and {}",
-        run.step(),
+        run.steps_done(),
         val_loss.map_or("-".into(), |v| format!("{v:.4}")),
         tokens_per_s,
         args.out.display(),

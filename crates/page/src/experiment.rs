@@ -152,7 +152,7 @@ impl ExperimentRecord {
             !v.diverged
                 && v.record
                     .as_ref()
-                    .is_none_or(|r| r.step() < p.settings.train.total_steps)
+                    .is_none_or(|r| r.steps_done() < p.settings.train.total_steps)
         })
     }
 }

@@ -108,7 +108,12 @@ impl Worker {
                 if self.running {
                     self.running = false;
                     self.save().await?;
-                    post(&Event::Paused { step: self.step() }, None);
+                    post(
+                        &Event::Paused {
+                            step: self.steps_done(),
+                        },
+                        None,
+                    );
                 }
             }
             Command::Continue => {
@@ -131,7 +136,7 @@ impl Worker {
                 post(
                     &Event::Exported {
                         purpose,
-                        step: self.step(),
+                        step: self.steps_done(),
                     },
                     Some(&bytes),
                 );
@@ -140,8 +145,9 @@ impl Worker {
         Ok(())
     }
 
-    fn step(&self) -> usize {
-        self.run.as_ref().map_or(0, TrainingRun::step)
+    /// Optimizer steps the run has done (0 before one starts).
+    fn steps_done(&self) -> usize {
+        self.run.as_ref().map_or(0, TrainingRun::steps_done)
     }
 
     /// Reports the new run and what the untrained (or resumed) weights do, then trains.
@@ -173,7 +179,12 @@ impl Worker {
 
     async fn save(&self) -> Result<(), String> {
         let bytes = self.checkpoint_bytes().await?;
-        post(&Event::Saved { step: self.step() }, Some(&bytes));
+        post(
+            &Event::Saved {
+                step: self.steps_done(),
+            },
+            Some(&bytes),
+        );
         Ok(())
     }
 
@@ -196,12 +207,17 @@ impl Worker {
                 }
                 if finished {
                     self.running = false;
-                    post(&Event::Finished { step: self.step() }, None);
+                    post(
+                        &Event::Finished {
+                            step: self.steps_done(),
+                        },
+                        None,
+                    );
                 }
             }
             Err(err @ GlassboxError::Diverged { .. }) => {
                 self.running = false;
-                let step = run.step();
+                let step = run.steps_done();
                 run.record.truncate(step);
                 post(
                     &Event::Diverged {

@@ -165,7 +165,7 @@ fn RunButtons() -> impl IntoView {
         exp.record.with(|r| {
             let r = r.as_ref()?;
             let v = r.variants.get(index)?;
-            let step = v.record.as_ref().map_or(0, |r| r.step());
+            let step = v.record.as_ref().map_or(0, |r| r.steps_done());
             Some(format!(
                 "training variant {} of {}: {} — step {step} of {}",
                 index + 1,

@@ -169,7 +169,7 @@ impl TrainState {
                 summary,
                 backend,
             } => {
-                let finished = record.step() >= record.settings.train.total_steps;
+                let finished = record.steps_done() >= record.settings.train.total_steps;
                 if self.form.with_untracked(|f| f.start != StartFrom::Scratch) {
                     self.form.update(|f| f.show_shape(&record.settings.model));
                 }
@@ -429,7 +429,7 @@ impl TrainState {
             if self.phase.get_untracked() == Phase::Finished
                 && self
                     .record
-                    .with_untracked(|r| r.as_ref().is_some_and(|r| r.step() < steps))
+                    .with_untracked(|r| r.as_ref().is_some_and(|r| r.steps_done() < steps))
             {
                 self.phase.set(Phase::Paused);
             }
@@ -489,7 +489,7 @@ impl TrainState {
             match serde_json::from_str::<RunRecord>(&saved.record_json) {
                 Ok(record) => {
                     self.offer.set(Some(ResumeOffer {
-                        step: record.step(),
+                        step: record.steps_done(),
                         total_steps: record.settings.train.total_steps,
                         corpus: record.settings.corpus_name.clone(),
                         unreadable: None,

@@ -50,7 +50,7 @@ pub struct StepRecord {
 
 impl StepRecord {
     /// The decoding stages for this step's logits under `settings` (no forward pass).
-    pub fn distribution(&self, settings: &DecodeSettings) -> DecodeStages {
+    pub fn stages(&self, settings: &DecodeSettings) -> DecodeStages {
         DecodeStages::new(&self.logits, settings)
     }
 

@@ -279,7 +279,7 @@ pub fn post_training_verdict(record: &RunRecord) -> Option<String> {
     let (first, last) = (answer(0)?, answer(record.samples.len() - 1)?);
     Some(format!(
         "Loss on the pairs went from {before:.3} to {after:.3} nats in {} steps; asked “{}”, the model answered “{first}” before and “{last}” after.",
-        record.step(),
+        record.steps_done(),
         record
             .settings
             .sample_prompt
@@ -313,7 +313,7 @@ impl VariantResult {
         Self {
             name: name.to_string(),
             params: record.settings.model.num_params(),
-            steps: record.step(),
+            steps: record.steps_done(),
             val_loss: curve.iter().rev().find_map(|p| p.val_loss),
             train_loss: (!tail.is_empty())
                 .then(|| tail.iter().map(|p| p.loss).sum::<f32>() / tail.len() as f32),

@@ -141,7 +141,7 @@ impl RunRecord {
     }
 
     /// Steps on the curve so far.
-    pub fn step(&self) -> usize {
+    pub fn steps_done(&self) -> usize {
         self.curve.last().map_or(0, |p| p.step)
     }
 
@@ -203,7 +203,11 @@ impl RunRecord {
 
     /// Seconds left until `total_steps` at the recent pace.
     pub fn eta_s(&self) -> Option<f64> {
-        let remaining = self.settings.train.total_steps.saturating_sub(self.step());
+        let remaining = self
+            .settings
+            .train
+            .total_steps
+            .saturating_sub(self.steps_done());
         let rate = self.tokens_per_second(20)? / self.tokens_per_step() as f64;
         Some(remaining as f64 / rate)
     }
@@ -344,13 +348,13 @@ impl TrainingRun {
     }
 
     /// Optimiser steps completed.
-    pub fn step(&self) -> usize {
+    pub fn steps_done(&self) -> usize {
         self.trainer.steps_done()
     }
 
     /// Whether the run has reached its `total_steps`.
     pub fn is_finished(&self) -> bool {
-        self.step() >= self.record.settings.train.total_steps
+        self.steps_done() >= self.record.settings.train.total_steps
     }
 
     /// The run's tokenizer.
@@ -442,7 +446,7 @@ impl TrainingRun {
             generator.step().await?;
         }
         Ok(Some(Sample {
-            step: self.step(),
+            step: self.steps_done(),
             text: self.tokenizer.decode(generator.tokens()),
         }))
     }
@@ -453,7 +457,7 @@ impl TrainingRun {
             return Ok(None);
         }
         Ok(Some(AttentionSnapshot {
-            step: self.step(),
+            step: self.steps_done(),
             attention: window_attention(&self.model(), &self.probe, &HeadMask::default()).await?,
         }))
     }
@@ -463,7 +467,7 @@ impl TrainingRun {
     pub async fn checkpoint(&self) -> Result<Checkpoint> {
         let record = TrainingRecord {
             train_config: self.trainer.config.clone(),
-            step: self.step(),
+            step: self.steps_done(),
             corpus: self.record.settings.corpus_name.clone(),
             validation_loss: self.record.curve.iter().rev().find_map(|p| p.val_loss),
         };
@@ -594,7 +598,7 @@ mod tests {
         let record: RunRecord = serde_json::from_str(&json).unwrap();
         let mut resumed =
             TrainingRun::resume(&checkpoint, record, &TEXT.repeat(20), &device()).unwrap();
-        assert_eq!(resumed.step(), 3);
+        assert_eq!(resumed.steps_done(), 3);
         assert_eq!(
             resumed.record.curve.len(),
             3,

@@ -94,7 +94,7 @@ fn RunStats() -> impl IntoView {
     let clock = |s: f64| format!("{}:{:02}", (s / 60.0) as u64, (s % 60.0) as u64);
     view! {
         <dl class="stats">
-            <div><dt>"step"</dt><dd><span data-testid="train-step">{move || record.with(|r| r.as_ref().map_or(0, RunRecord::step))}</span>
+            <div><dt>"step"</dt><dd><span data-testid="train-step">{move || record.with(|r| r.as_ref().map_or(0, RunRecord::steps_done))}</span>
                 {move || format!(" / {}", train.form.with(|f| f.steps))}</dd></div>
             <div><dt>"training loss"</dt><dd data-testid="train-loss">{move || number(last_loss(), 4)}</dd></div>
             <div><dt>"validation loss"</dt><dd data-testid="val-loss">{move || number(last_val(), 4)}</dd></div>
