@@ -9,7 +9,7 @@ use glassbox_browser::protocol::{self, Command, Event};
 use std::collections::BTreeSet;
 
 use glassbox_model::limits::{self, Budget};
-use glassbox_model::{Checkpoint, GlassboxError, GptConfig, TrainingRun};
+use glassbox_model::{Checkpoint, GlassboxError, GptConfig, RunSettings, TrainingRun};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -70,27 +70,7 @@ impl Worker {
                 settings,
                 corpus,
                 backend,
-            } => {
-                self.run = None;
-                let device = glassbox_browser::backend::device(backend).await?.autodiff();
-                let base = bytes
-                    .map(|b| Checkpoint::from_bytes(&b))
-                    .transpose()
-                    .map_err(text)?;
-                // The page checked the form with a guessed vocabulary: check the real shape
-                // before the first step allocates its activations.
-                let model = match &base {
-                    Some(base) => base.config.clone(),
-                    None => GptConfig {
-                        vocab_size: corpus.chars().collect::<BTreeSet<_>>().len(),
-                        ..settings.model.clone()
-                    },
-                };
-                limits::check_training(&model, settings.train.batch_size, Budget::BROWSER_TAB)?;
-                let run =
-                    TrainingRun::start(settings, &corpus, base.as_ref(), &device).map_err(text)?;
-                self.begin(run, backend).await?;
-            }
+            } => self.start(settings, corpus, backend, bytes).await?,
             Command::Resume {
                 record,
                 corpus,
@@ -143,6 +123,35 @@ impl Worker {
             }
         }
         Ok(())
+    }
+
+    /// A new run (from scratch, or from the checkpoint in `bytes`), once its real shape fits.
+    async fn start(
+        &mut self,
+        settings: RunSettings,
+        corpus: String,
+        backend: Backend,
+        bytes: Option<Vec<u8>>,
+    ) -> Result<(), String> {
+        let text = |e: GlassboxError| e.to_string();
+        self.run = None;
+        let device = glassbox_browser::backend::device(backend).await?.autodiff();
+        let base = bytes
+            .map(|b| Checkpoint::from_bytes(&b))
+            .transpose()
+            .map_err(text)?;
+        // The page checked the form with a guessed vocabulary: check the real shape before the
+        // first step allocates its activations.
+        let model = match &base {
+            Some(base) => base.config.clone(),
+            None => GptConfig {
+                vocab_size: corpus.chars().collect::<BTreeSet<_>>().len(),
+                ..settings.model.clone()
+            },
+        };
+        limits::check_training(&model, settings.train.batch_size, Budget::BROWSER_TAB)?;
+        let run = TrainingRun::start(settings, &corpus, base.as_ref(), &device).map_err(text)?;
+        self.begin(run, backend).await
     }
 
     /// Optimizer steps the run has done (0 before one starts).

@@ -189,7 +189,6 @@ pub fn draw(
             loss
         }
     };
-    let curve = &record.curve;
     let smoothed = record.smoothed_loss(SMOOTHING);
     let uniform = (record.settings.model.vocab_size.max(2) as f64).ln();
 
@@ -223,8 +222,7 @@ pub fn draw(
         ))
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], text.mix(0.3)));
     draw_training(&mut chart, record, &smoothed, &scale)?;
-    let validation: Vec<(f64, f64)> = curve
-        .iter()
+    let validation: Vec<(f64, f64)> = (record.curve.iter())
         .filter_map(|p| p.val_loss.map(|v| (p.step as f64, scale(v as f64))))
         .collect();
     draw_validation(
