@@ -192,12 +192,7 @@ pub fn draw(
     let smoothed = record.smoothed_loss(SMOOTHING);
     let uniform = (record.settings.model.vocab_size.max(2) as f64).ln();
 
-    let last_step = record
-        .settings
-        .train
-        .total_steps
-        .max(record.steps_done())
-        .max(1) as f64;
+    let last_step = record.chart_end() as f64;
     let (low, high) = loss_range(record, uniform);
     let (low, high) = (scale(low * 0.9), scale(high * 1.05));
 
@@ -259,12 +254,7 @@ pub fn draw_diversity(canvas: &HtmlCanvasElement, record: &RunRecord) -> Option<
     root.fill(&colour(theme.background)).ok()?;
     let text = colour(theme.text);
     let points = record.head_diversity();
-    let last_step = record
-        .settings
-        .train
-        .total_steps
-        .max(record.steps_done())
-        .max(1) as f64;
+    let last_step = record.chart_end() as f64;
     let high = points.iter().map(|p| p.1 as f64).fold(0.1, f64::max) * 1.15;
     let mut chart = ChartBuilder::on(&root)
         .margin(10)
@@ -320,12 +310,7 @@ pub fn draw_experiment(canvas: &HtmlCanvasElement, runs: &[(String, &RunRecord)]
     let root = CanvasBackend::with_canvas_object(canvas.clone())?.into_drawing_area();
     root.fill(&colour(theme.background)).ok()?;
     let text = colour(theme.text);
-    let last_step = runs
-        .iter()
-        .map(|(_, r)| r.settings.train.total_steps.max(r.steps_done()))
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
+    let last_step = runs.iter().map(|(_, r)| r.chart_end()).max().unwrap_or(1) as f64;
     let losses = runs.iter().flat_map(|(_, r)| {
         r.curve
             .iter()

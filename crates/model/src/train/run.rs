@@ -145,6 +145,16 @@ impl RunRecord {
         self.curve.last().map_or(0, |p| p.step)
     }
 
+    /// The last step a chart of the run spans: the planned length, or further if the run went on
+    /// past it (at least 1).
+    pub fn chart_end(&self) -> usize {
+        self.settings
+            .train
+            .total_steps
+            .max(self.steps_done())
+            .max(1)
+    }
+
     /// Training time so far, in seconds (pauses excluded).
     pub fn elapsed_s(&self) -> f64 {
         self.curve.last().map_or(0.0, |p| p.elapsed_s)
@@ -701,5 +711,11 @@ mod tests {
         let csv = record.curve_csv();
         assert_eq!(csv.lines().next(), Some(CurvePoint::CSV_HEADER));
         assert_eq!(csv.lines().nth(2), Some("2,2.00000,,0.000000,1.0"));
+        assert_eq!(record.chart_end(), 10, "the planned length");
+        record.settings.train.total_steps = 3;
+        assert_eq!(record.chart_end(), 4, "a run lengthened past its plan");
+        record.settings.train.total_steps = 0;
+        record.curve.clear();
+        assert_eq!(record.chart_end(), 1);
     }
 }
