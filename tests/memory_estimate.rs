@@ -61,10 +61,17 @@ fn estimates_bound_the_real_allocations_of_a_small_model() {
     // The backend's one-time state (thread pools, caches) comes with the first model: count from
     // the second. Burn creates parameters lazily, so a forward pass materialises them.
     forward(&config.init(&device));
-    let before = live();
-    let model = config.init(&device);
-    forward(&model);
-    let weights = live() - before;
+    // A pool thread may still allocate its scratch space the first time it works (1 run in ~7
+    // here): of two identical models, the smaller figure is the weights alone.
+    let measure = || {
+        let before = live();
+        let model = config.init(&device);
+        forward(&model);
+        (live() - before, model)
+    };
+    let (first, _kept) = measure();
+    let (second, model) = measure();
+    let weights = first.min(second);
     let ratio = estimate.weights / weights;
     assert!(
         (0.9..=1.3).contains(&ratio),

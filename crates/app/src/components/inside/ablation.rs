@@ -194,11 +194,13 @@ fn HeadImportance() -> impl IntoView {
             <p class="actions">
                 <button data-testid="head-importance-run" disabled=move || progress().running
                     on:click=move |_| inside.rank_heads()>"Rank heads by importance"</button>
+                // Cancel first: the count after it changes width as heads are measured, and a
+                // button that moves is hard to press.
                 <Show when=move || progress().running>
+                    <button class="secondary small" data-testid="head-importance-cancel" on:click=move |_| inside.cancel_ranking()>"Cancel"</button>
                     <progress data-testid="head-importance-progress" max=move || progress().total.max(1)
                         value=move || progress().measured></progress>
                     <span class="num">{move || format!("{} / {}", progress().measured, progress().total)}</span>
-                    <button class="secondary small" data-testid="head-importance-cancel" on:click=move |_| inside.cancel_ranking()>"Cancel"</button>
                 </Show>
                 <Show when=move || progress().cancelled>
                     <span class="hint" data-testid="head-importance-cancelled">"Cancelled: the heads measured so far are listed."</span>
