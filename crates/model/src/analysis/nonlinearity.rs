@@ -164,7 +164,8 @@ impl LinearEffect {
 
     /// The linearised model's most likely next token.
     pub fn linear_top(&self) -> u32 {
-        crate::probs::top_n(&crate::probs::softmax(&self.linear_logits), 1)[0].0
+        // Over the probabilities, not the logits: the softmax counts a NaN logit as -inf.
+        crate::probs::argmax(&crate::probs::softmax(&self.linear_logits)) as u32
     }
 }
 
