@@ -40,6 +40,9 @@ test('without ?backend= the page starts on the CPU, times WebGPU too and keeps t
   const [, cpu, gpu] = (await timings.textContent()).match(/CPU ([\d.]+) ms · WebGPU ([\d.]+) ms/).map(Number);
   const badge = await page.getByTestId('backend-badge').textContent();
   assert.match(badge, gpu < cpu ? /WebGPU/ : /CPU/, `CPU ${cpu} ms, WebGPU ${gpu} ms`);
+  // A bare address is a first visit: it opens on the lessons, Generate one click away.
+  assert.equal(await page.getByTestId('view-learn').getAttribute('aria-selected'), 'true');
+  await page.getByTestId('view-visualize').click();
   await step(page, 1, { timeout: 120_000 });
   assert.deepEqual(errors, []);
 });

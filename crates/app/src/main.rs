@@ -1,6 +1,7 @@
 //! Glassbox in the browser, the composition root: it provides the states (`state/`), keeps the URL
-//! in step with them, and mounts the header, the tabs and the four views: Generate (step through
-//! generation: candidates, decoding, every head's attention), Inside, Train and Experiments.
+//! in step with them, and mounts the header, the tabs, the open lesson and the five views: Learn
+//! (the lessons), Generate (step through generation: candidates, decoding, every head's
+//! attention), Inside, Train and Experiments.
 
 mod components;
 mod draw;
@@ -13,27 +14,38 @@ use components::controls::{DecodingControls, PromptBox};
 use components::experiments::ExperimentsView;
 use components::header::Header;
 use components::inside::InsideView;
+use components::learn::{LearnView, LessonPanel};
 use components::timeline::Timeline;
 use components::train::TrainView;
+use glassbox_page::learn::first_tab;
 use leptos::prelude::*;
 use state::experiments::ExperimentState;
 use state::inside::InsideState;
+use state::learn::LearnState;
 use state::train::{Phase, TrainState};
 use state::{AppState, Tab};
 
 #[component]
 fn App() -> impl IntoView {
     let url = web::url::read();
-    let state = AppState::new(&url);
+    let tab = first_tab(url.view, url.lesson, web::url::is_bare());
+    let state = AppState::new(&url, tab);
     provide_context(state);
     let train = TrainState::new(state, url.train.clone().unwrap_or_default());
     provide_context(train);
     state.load(url.backend);
-    state.sync_url(train.form.into());
     state.follow_colour_scheme();
     provide_attention(state);
-    provide_context(InsideState::new(state));
-    provide_context(ExperimentState::new(state));
+    let inside = InsideState::new(state);
+    provide_context(inside);
+    let experiments = ExperimentState::new(state);
+    provide_context(experiments);
+    let learn = LearnState::new(state, inside, train, experiments, url.lesson);
+    provide_context(learn);
+    state.sync_url(
+        train.form.into(),
+        Signal::derive(move || learn.progress.with(|p| p.current)),
+    );
     train.look_for_saved_run();
     let dragging = RwSignal::new(false);
     // Files dropped anywhere (unless a drop zone inside took them) open as a model.
@@ -64,7 +76,9 @@ fn App() -> impl IntoView {
             </div>
         </Show>
         <ResumeOffer />
+        <LessonPanel />
         {move || match state.view.get() {
+            Tab::Learn => view! { <LearnView /> }.into_any(),
             Tab::Generate => view! { <GenerateView /> }.into_any(),
             Tab::Inside => view! { <InsideView /> }.into_any(),
             Tab::Train => view! { <TrainView /> }.into_any(),
@@ -88,6 +102,7 @@ fn Tabs() -> impl IntoView {
     };
     view! {
         <nav class="tabs" role="tablist">
+            {tab(Tab::Learn, "Learn", "view-learn")}
             {tab(Tab::Generate, "Generate", "view-visualize")}
             {tab(Tab::Inside, "Inside", "view-inside")}
             {tab(Tab::Train, "Train", "view-train")}

@@ -2,12 +2,13 @@
 //! code runs on every burn backend (the backend is the runtime `Device` the model is created on).
 //!
 //! Layers, each using only those before it:
-//! - leaves: [`error`], [`units`], [`config`], [`limits`], [`probs`], [`readback`];
+//! - leaves: [`error`], [`units`], [`config`] (and [`shapes`], real models' shapes counted by its
+//!   formula), [`limits`], [`probs`], [`readback`];
 //! - [`nn`] (the GPT's modules) and [`tokenize`] (text ↔ ids);
 //! - [`trace`] (a traced pass read back) and [`io`] (checkpoints, Hugging Face folders);
 //! - [`decode`] (from logits to the next token, step by step);
 //! - [`analysis`] (one question about a model per file);
-//! - [`train`] (batches, the optimiser step, the training run, experiments).
+//! - [`train`] (batches, the optimiser step, the training run, experiments, toy tasks).
 
 pub mod analysis;
 pub mod ceilings;
@@ -19,6 +20,7 @@ pub mod limits;
 pub mod nn;
 pub mod probs;
 pub mod readback;
+pub mod shapes;
 pub mod tokenize;
 pub mod trace;
 pub mod train;

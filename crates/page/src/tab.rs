@@ -1,8 +1,11 @@
 //! The page's tabs (a leaf: the URL codec and the state both name them).
 
 /// The page's tabs; `param` is the name a link uses (`?view=…`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Tab {
+    /// Learn: the lessons (the first visit opens here).
+    #[default]
+    Learn,
     /// Generate: step through generation.
     Generate,
     /// Inside the model: lens, ablation, diversity, the MLP, teacher forcing, beams.
@@ -17,6 +20,7 @@ impl Tab {
     /// The `?view=` value.
     pub fn param(self) -> &'static str {
         match self {
+            Tab::Learn => "learn",
             Tab::Generate => "visualize",
             Tab::Inside => "inside",
             Tab::Train => "train",
@@ -26,8 +30,14 @@ impl Tab {
 
     /// The tab a `?view=` value names.
     pub fn from_param(value: &str) -> Option<Self> {
-        [Tab::Generate, Tab::Inside, Tab::Train, Tab::Experiments]
-            .into_iter()
-            .find(|v| v.param() == value)
+        [
+            Tab::Learn,
+            Tab::Generate,
+            Tab::Inside,
+            Tab::Train,
+            Tab::Experiments,
+        ]
+        .into_iter()
+        .find(|v| v.param() == value)
     }
 }

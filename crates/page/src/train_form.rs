@@ -4,6 +4,7 @@
 use glassbox_model::ceilings::MAX_STEPS;
 use glassbox_model::limits::{self, Budget};
 use glassbox_model::train::run::RunSettings;
+use glassbox_model::train::tasks::ToyTask;
 use glassbox_model::units::format_count;
 use glassbox_model::{GptConfig, Preset, TrainConfig};
 
@@ -38,6 +39,13 @@ pub enum CorpusChoice {
         /// The whole text.
         text: String,
     },
+    /// A toy task's lines, generated in the tab.
+    Task {
+        /// Which task.
+        task: ToyTask,
+        /// Its generated lines.
+        text: String,
+    },
 }
 
 impl CorpusChoice {
@@ -56,6 +64,48 @@ impl CorpusChoice {
                     distinct.len()
                 )
             }
+            CorpusChoice::Task { task, text } => format!(
+                "Training text: {} lines generated for the {}",
+                format_count(text.lines().count()),
+                task.describe()
+            ),
+        }
+    }
+
+    /// The toy task's lines, generated with a fixed seed (a run's batches are drawn with the
+    /// form's).
+    pub fn task(task: ToyTask) -> Self {
+        CorpusChoice::Task {
+            task,
+            text: task.corpus(TASK_SEED),
+        }
+    }
+
+    /// The text itself, unless it is the built-in corpus (fetched when a run starts).
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            CorpusChoice::Shakespeare => None,
+            CorpusChoice::Custom { text, .. } | CorpusChoice::Task { text, .. } => Some(text),
+        }
+    }
+
+    /// The choice a saved run trained on: its recorded name and its text (`None`: the built-in).
+    pub fn saved(name: &str, text: Option<String>) -> Self {
+        match (text, ToyTask::from_corpus_name(name)) {
+            (None, _) => CorpusChoice::Shakespeare,
+            (Some(text), Some(task)) => CorpusChoice::Task { task, text },
+            (Some(text), None) => CorpusChoice::Custom {
+                name: name.to_string(),
+                text,
+            },
+        }
+    }
+
+    /// The toy task chosen, if one is.
+    pub fn toy_task(&self) -> Option<ToyTask> {
+        match self {
+            CorpusChoice::Task { task, .. } => Some(*task),
+            _ => None,
         }
     }
 
@@ -64,9 +114,13 @@ impl CorpusChoice {
         match self {
             CorpusChoice::Shakespeare => SHAKESPEARE_NAME.into(),
             CorpusChoice::Custom { name, .. } => name.clone(),
+            CorpusChoice::Task { task, .. } => task.corpus_name(),
         }
     }
 }
+
+/// The seed of a toy task's generated lines.
+const TASK_SEED: u64 = 1;
 
 /// The settings as the form edits them (and the URL shares them).
 #[derive(Clone, Debug, PartialEq)]
@@ -149,6 +203,12 @@ impl TrainForm {
         self.report_every = settings.report_every;
     }
 
+    /// Shows the model and budget a toy task trains with, from scratch.
+    pub fn apply_task(&mut self, task: ToyTask) {
+        self.start = StartFrom::Scratch;
+        self.show(&task.run_settings());
+    }
+
     /// Fills the architecture from a preset ("custom" keeps the fields as they are).
     pub fn apply_preset(&mut self, name: &str) {
         self.preset = name.to_string();
@@ -205,6 +265,10 @@ impl TrainForm {
                 text.chars().take(8).collect(),
                 text.chars().take(48).collect(),
             ),
+            CorpusChoice::Task { task, .. } => {
+                let task = task.run_settings();
+                (task.sample_prompt, task.probe)
+            }
         };
         RunSettings {
             model: self.model(),
@@ -319,5 +383,41 @@ mod tests {
         let shakespeare = TrainForm::default().settings(&CorpusChoice::Shakespeare);
         assert_eq!(shakespeare.corpus_name, SHAKESPEARE_NAME);
         assert_eq!(shakespeare.train.total_steps, TrainForm::default().steps);
+    }
+
+    #[test]
+    fn a_toy_task_sets_its_model_budget_probe_and_name() {
+        let corpus = CorpusChoice::task(ToyTask::Induction);
+        let mut form = TrainForm {
+            start: StartFrom::Shipped,
+            ..TrainForm::default()
+        };
+        form.apply_task(ToyTask::Induction);
+        let settings = form.settings(&corpus);
+        let task = ToyTask::Induction.run_settings();
+        assert_eq!(form.start, StartFrom::Scratch);
+        assert_eq!(
+            (settings.model.clone(), settings.train.clone()),
+            (task.model, task.train)
+        );
+        assert_eq!(settings.probe, task.probe);
+        assert_eq!(settings.corpus_name, "induction task");
+        assert!(form.validate().is_ok());
+        assert!(
+            corpus.description().contains("4,000 lines"),
+            "{}",
+            corpus.description()
+        );
+        // A saved run on a task comes back as that task, with the text it trained on.
+        let text = corpus.text().unwrap().to_string();
+        assert_eq!(
+            CorpusChoice::saved(&settings.corpus_name, Some(text)),
+            corpus
+        );
+        assert_eq!(
+            CorpusChoice::saved(SHAKESPEARE_NAME, None),
+            CorpusChoice::Shakespeare
+        );
+        assert_eq!(corpus.toy_task(), Some(ToyTask::Induction));
     }
 }

@@ -5,14 +5,18 @@
 use glassbox_model::{DecodeSettings, HeadView, Strategy};
 
 use crate::backend::Backend;
+use crate::learn::Place;
 use crate::tab::Tab;
 use crate::train_form::{StartFrom, TrainForm};
 
 /// What a link shares.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UrlState {
-    /// The open tab.
-    pub view: Tab,
+    /// The tab the link names, if it names one (the page picks one otherwise: see
+    /// [`crate::learn::first_tab`]).
+    pub view: Option<Tab>,
+    /// The lesson step the link opens (`?lesson=7&step=2`).
+    pub lesson: Option<Place>,
     /// Shared only from the Train view.
     pub train: Option<TrainForm>,
     /// The Generate tab's prompt, when it is not the default.
@@ -64,6 +68,18 @@ impl UrlState {
 
 fn read_checked(get: &dyn Fn(&str) -> Option<String>) -> UrlState {
     let mut state = read_unchecked(get);
+    if let Some(lesson) = get("lesson") {
+        let step = get("step").map(|s| s.parse::<usize>().unwrap_or(0));
+        match lesson.parse::<usize>() {
+            Ok(number) => match Place::checked(number, step) {
+                Ok(place) => state.lesson = Some(place),
+                Err(why) => state.refused.push(why),
+            },
+            Err(_) => state.refused.push(format!(
+                "the link's lesson `{lesson}` is not a lesson number"
+            )),
+        }
+    }
     if let Err(why) = state.settings.validate() {
         state
             .refused
@@ -88,11 +104,9 @@ fn read_unchecked(get: &dyn Fn(&str) -> Option<String>) -> UrlState {
             .and_then(|v| v.parse::<f32>().ok())
             .unwrap_or(fallback)
     };
-    let view = get("view")
-        .and_then(|v| Tab::from_param(&v))
-        .unwrap_or(Tab::Generate);
     UrlState {
-        view,
+        view: get("view").and_then(|v| Tab::from_param(&v)),
+        lesson: None,
         train: Some(read_train(get)),
         prompt: get("prompt"),
         settings: DecodeSettings {
@@ -176,8 +190,12 @@ fn write_train(query: &mut Vec<(&'static str, String)>, form: &TrainForm) {
 
 fn write_query(state: &UrlState) -> Vec<(&'static str, String)> {
     let mut query = Vec::new();
-    if state.view != Tab::Generate {
-        query.push(("view", state.view.param().to_string()));
+    if let Some(view) = state.view.filter(|&v| v != Tab::Generate) {
+        query.push(("view", view.param().to_string()));
+    }
+    if let Some(place) = state.lesson {
+        query.push(("lesson", place.lesson.to_string()));
+        query.push(("step", place.step.to_string()));
     }
     if let Some(form) = &state.train {
         write_train(&mut query, form);
@@ -235,7 +253,8 @@ mod tests {
         (form.layers, form.heads, form.width, form.context) = (3, 2, 48, 40);
         (form.steps, form.seed, form.start) = (123, 9, StartFrom::Shipped);
         let state = UrlState {
-            view: Tab::Train,
+            view: Some(Tab::Train),
+            lesson: Some(Place { lesson: 7, step: 2 }),
             train: Some(form),
             prompt: Some("ROMEO: & a=b?".into()),
             settings: DecodeSettings {
@@ -259,7 +278,7 @@ mod tests {
     #[test]
     fn an_empty_link_is_the_defaults() {
         let state = parse(&[]);
-        assert_eq!(state.view, Tab::Generate);
+        assert_eq!((state.view, state.lesson), (None, None));
         assert_eq!(state.settings, DecodeSettings::default());
         assert_eq!(state.train, Some(TrainForm::default()));
         assert_eq!(
@@ -283,7 +302,7 @@ mod tests {
             ("vs", "0.1"),
             ("top_k", "-3"),
         ]);
-        assert_eq!(state.view, Tab::Generate);
+        assert_eq!(state.view, None);
         assert_eq!((state.primary, state.secondary), (None, None));
         assert_eq!(state.settings.top_k, DecodeSettings::default().top_k);
         assert!(state.refused.is_empty());
@@ -301,6 +320,26 @@ mod tests {
             "{:?}",
             state.refused
         );
+    }
+
+    #[test]
+    fn a_lesson_link_opens_that_step_and_a_bad_one_says_why() {
+        let state = parse(&[("lesson", "7"), ("step", "2")]);
+        assert_eq!(state.lesson, Some(Place { lesson: 7, step: 2 }));
+        assert_eq!(
+            parse(&[("lesson", "3")]).lesson,
+            Some(Place { lesson: 3, step: 1 })
+        );
+        for pairs in [
+            &[("lesson", "99")][..],
+            &[("lesson", "x")],
+            &[("lesson", "2"), ("step", "9")],
+            &[("lesson", "2"), ("step", "-1")],
+        ] {
+            let state = parse(pairs);
+            assert_eq!(state.lesson, None);
+            assert_eq!(state.refused.len(), 1, "{pairs:?}: {:?}", state.refused);
+        }
     }
 
     #[test]

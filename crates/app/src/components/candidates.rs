@@ -15,10 +15,7 @@ pub fn Candidates() -> impl IntoView {
     let inside = expect_context::<InsideState>();
     // With heads switched off: the distribution without them, and each row's with every head.
     let ablated = Memo::new(move |_| inside.ablated_candidates());
-    let summary = Memo::new(move |_| match ablated.get() {
-        Some((summary, _)) => Some(summary),
-        None => state.candidates(),
-    });
+    let summary = Memo::new(move |_| inside.shown_candidates());
     let step = Memo::new(move |_| {
         let selected = state.selected.get();
         state.snapshot.with(|s| s.shown_step(selected).cloned())

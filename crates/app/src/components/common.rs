@@ -8,14 +8,7 @@ use leptos::prelude::*;
 use crate::draw::heatmap;
 use crate::state::AppState;
 
-/// A probability as a percentage (tiny ones in scientific notation).
-pub fn percent(p: f32) -> String {
-    if p >= 0.001 || p == 0.0 {
-        format!("{:.1}%", p * 100.0)
-    } else {
-        format!("{:.1e}", p)
-    }
-}
+pub use glassbox_model::units::percent;
 
 /// Parses a field's text (surrounding blanks ignored), saying what was expected when it fails.
 pub fn parse<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {

@@ -7,6 +7,7 @@ pub mod controls;
 pub mod experiments;
 pub mod header;
 pub mod inside;
+pub mod learn;
 pub mod panic_banner;
 pub mod timeline;
 pub mod train;

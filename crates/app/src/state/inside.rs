@@ -8,7 +8,7 @@ use glassbox_model::analysis::ablation::{
     AblationEffect, HeadImportance, ImportanceScan, ablation_effect,
 };
 use glassbox_model::analysis::lens::{LogitLens, logit_lens};
-use glassbox_model::analysis::nonlinearity::{LinearEffect, linearised_effect};
+use glassbox_model::analysis::nonlinearity::{LinearEffect, MlpActivity, linearised_effect};
 use glassbox_model::analysis::teacher_forcing::{
     OneAtATime, PositionPrediction, TeacherForcing, teacher_forced,
 };
@@ -75,7 +75,7 @@ impl<T: Send + Sync + 'static> Clone for Analysis<T> {
 impl<T: Send + Sync + 'static> Copy for Analysis<T> {}
 
 impl<T: Send + Sync + 'static> Analysis<T> {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Self {
             job: RwSignal::new(Job::Idle),
             ticket: StoredValue::new(0),
@@ -89,7 +89,7 @@ impl<T: Send + Sync + 'static> Analysis<T> {
 
     /// Starts `work` after the browser has painted; its result replaces the current one unless
     /// another run started meanwhile.
-    fn run<E: std::fmt::Display>(self, work: impl Future<Output = Result<T, E>> + 'static) {
+    pub fn run<E: std::fmt::Display>(self, work: impl Future<Output = Result<T, E>> + 'static) {
         let mine = self.next_ticket();
         self.job.set(Job::Running);
         spawn_local(async move {
@@ -163,6 +163,8 @@ pub struct InsideState {
     pub attention: Memo<Option<Arc<AttentionMatrix>>>,
     pub ablation: Analysis<AblationEffect>,
     pub mlp_layer: RwSignal<usize>,
+    /// That block's hidden units at the detailed position, from the pass.
+    pub mlp_activity: Memo<Option<MlpActivity>>,
     pub linear: Analysis<LinearEffect>,
     pub importance: RwSignal<Importance>,
     stop_ranking: StoredValue<bool>,
@@ -201,15 +203,27 @@ impl InsideState {
                 .then_some(subject)
         });
         let pass = Analysis::<TeacherForcing>::new();
+        let (position, mlp_layer) = (RwSignal::new(None), RwSignal::new(0));
+        let mlp_activity = Memo::new(move |_| {
+            // The pass may still be the previous text's: stay inside what it read.
+            let pass = pass.done()?;
+            let at = subject
+                .get()?
+                .position(position.get())
+                .min(pass.trace.n_query - 1);
+            let layer = mlp_layer.get().min(pass.trace.n_layer - 1);
+            MlpActivity::from_trace(&pass.trace, layer, at)
+        });
         let inside = Self {
             state,
             subject,
-            position: RwSignal::new(None),
+            position,
             lens: Analysis::new(),
             pass,
             attention: Memo::new(move |_| pass.done().map(|p| Arc::new(p.attention()))),
             ablation: Analysis::new(),
-            mlp_layer: RwSignal::new(0),
+            mlp_layer,
+            mlp_activity,
             linear: Analysis::new(),
             importance: RwSignal::new(Importance::default()),
             stop_ranking: StoredValue::new(false),
@@ -356,6 +370,15 @@ impl InsideState {
             .map(|c| (base.raw_probs[c.id as usize], base.probs[c.id as usize]))
             .collect();
         Some((summary, base_probs))
+    }
+
+    /// The candidate list the Generate view shows: without the switched-off heads while some
+    /// are off, else the shown step's own.
+    pub fn shown_candidates(&self) -> Option<glassbox_model::CandidateSummary> {
+        match self.ablated_candidates() {
+            Some((summary, _)) => Some(summary),
+            None => self.state.candidates(),
+        }
     }
 
     /// Ranks every head by switching each off alone, one forward pass at a time, with progress.

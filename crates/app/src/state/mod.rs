@@ -4,6 +4,8 @@
 
 pub mod experiments;
 pub mod inside;
+pub mod learn;
+pub mod lesson_facts;
 pub mod open_model;
 pub mod session;
 pub mod train;
@@ -27,6 +29,7 @@ use crate::web::files::Picked;
 use crate::web::net::{LoadedCheckpoint, fetch_shipped};
 use crate::web::url;
 use glassbox_browser::backend::{Backend, webgpu_exposed};
+use glassbox_page::learn::Place;
 pub use glassbox_page::tab::Tab;
 use glassbox_page::train_form::TrainForm;
 use glassbox_page::url::UrlState;
@@ -125,10 +128,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(url: &UrlState) -> Self {
+    /// The page's state as `url` asks for it, opening on `tab`.
+    pub fn new(url: &UrlState, tab: Tab) -> Self {
         let first = HeadView::Head { layer: 0, head: 0 };
         Self {
-            view: RwSignal::new(url.view),
+            view: RwSignal::new(tab),
             status: RwSignal::new(Status::Loading("fetching the model…".into())),
             backend: RwSignal::new(url.backend.unwrap_or(Backend::Cpu)),
             backend_pinned: RwSignal::new(url.backend.is_some()),
@@ -684,7 +688,8 @@ impl AppState {
     /// The state a shared link reproduces (the Train view adds its settings).
     pub fn url_state(&self) -> UrlState {
         UrlState {
-            view: self.view.get(),
+            view: Some(self.view.get()),
+            lesson: None,
             train: None,
             prompt: Some(self.prompt.get()),
             settings: self.settings.get(),
@@ -709,10 +714,11 @@ impl AppState {
         }
     }
 
-    pub fn sync_url(self, train: Signal<TrainForm>) {
+    pub fn sync_url(self, train: Signal<TrainForm>, lesson: Signal<Option<Place>>) {
         Effect::new(move |_| {
             let mut url = self.url_state();
-            url.train = (url.view == Tab::Train).then(|| train.get());
+            url.train = (url.view == Some(Tab::Train)).then(|| train.get());
+            url.lesson = lesson.get();
             url::write(&url);
         });
     }

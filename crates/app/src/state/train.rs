@@ -279,9 +279,9 @@ impl TrainState {
     }
 
     async fn corpus_text(self) -> Result<String, String> {
-        match self.corpus.get_untracked() {
-            CorpusChoice::Custom { text, .. } => Ok(text),
-            CorpusChoice::Shakespeare => net::shakespeare().await,
+        match self.corpus.with_untracked(|c| c.text().map(str::to_string)) {
+            Some(text) => Ok(text),
+            None => net::shakespeare().await,
         }
     }
 
@@ -340,10 +340,7 @@ impl TrainState {
             match prepared.await {
                 Ok((corpus, base)) => {
                     let choice = self.corpus.get_untracked();
-                    self.run_corpus.set_value(match &choice {
-                        CorpusChoice::Shakespeare => None,
-                        CorpusChoice::Custom { text, .. } => Some(text.clone()),
-                    });
+                    self.run_corpus.set_value(choice.text().map(str::to_string));
                     let settings = form.settings(&choice);
                     self.send(
                         &Command::Start {
@@ -542,13 +539,10 @@ impl TrainState {
         self.worker_died.set(false);
         self.stop_worker();
         self.phase.set(Phase::Starting);
-        self.corpus.set(match &saved.corpus {
-            Some(text) => CorpusChoice::Custom {
-                name: record.settings.corpus_name.clone(),
-                text: text.clone(),
-            },
-            None => CorpusChoice::Shakespeare,
-        });
+        self.corpus.set(CorpusChoice::saved(
+            &record.settings.corpus_name,
+            saved.corpus.clone(),
+        ));
         self.form.update(|f| f.show(&record.settings));
         let backend = self.app.backend.get_untracked();
         spawn_local(async move {

@@ -12,6 +12,13 @@ pub fn read() -> UrlState {
     UrlState::from_query(&|key| params.as_ref().and_then(|p| p.get(key)))
 }
 
+/// Whether the page was opened with no query at all (a bare address).
+pub fn is_bare() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .is_none_or(|search| search.trim_start_matches('?').is_empty())
+}
+
 /// Replaces the URL's query with `state` (the history keeps one entry per visit, not per edit).
 pub fn write(state: &UrlState) {
     let Ok(params) = UrlSearchParams::new() else {

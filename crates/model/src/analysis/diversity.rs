@@ -111,15 +111,19 @@ pub enum HeadPattern {
     FirstToken,
     /// Earlier occurrences of the query's own token.
     SameTokenEarlier,
+    /// The token that followed an earlier occurrence of the query's own token: what an induction
+    /// head reads to continue a repeated sequence.
+    Induction,
 }
 
 impl HeadPattern {
     /// Every pattern, in the order they are listed.
-    pub const ALL: [HeadPattern; 4] = [
+    pub const ALL: [HeadPattern; 5] = [
         HeadPattern::PreviousToken,
         HeadPattern::CurrentToken,
         HeadPattern::FirstToken,
         HeadPattern::SameTokenEarlier,
+        HeadPattern::Induction,
     ];
 
     /// A short name for a legend: "previous token", "itself".
@@ -129,6 +133,7 @@ impl HeadPattern {
             HeadPattern::CurrentToken => "itself",
             HeadPattern::FirstToken => "first token",
             HeadPattern::SameTokenEarlier => "same token earlier",
+            HeadPattern::Induction => "induction",
         }
     }
 
@@ -147,6 +152,15 @@ impl HeadPattern {
                 let keys: Vec<usize> = (0..query).filter(|&k| ids[k] == ids[query]).collect();
                 (!keys.is_empty()).then_some(keys)
             }
+            // The token after each earlier copy, itself earlier than the query's neighbour (so
+            // the pattern never coincides with "previous token" or "itself").
+            HeadPattern::Induction => {
+                let keys: Vec<usize> = (0..query.saturating_sub(2))
+                    .filter(|&k| ids[k] == ids[query])
+                    .map(|k| k + 1)
+                    .collect();
+                (!keys.is_empty()).then_some(keys)
+            }
         }
     }
 }
@@ -154,6 +168,26 @@ impl HeadPattern {
 /// A head is labelled with a pattern when, averaged over the positions the pattern applies to,
 /// at least this share of its attention goes where the pattern says.
 pub const PATTERN_THRESHOLD: f32 = 0.5;
+
+/// How much of head `(layer, head)`'s attention goes where `pattern` says, averaged over the
+/// positions the pattern applies to (`None` where it applies to fewer than two). `ids` are the
+/// window's tokens.
+pub fn pattern_score(
+    attention: &AttentionMatrix,
+    layer: usize,
+    head: usize,
+    ids: &[u32],
+    pattern: HeadPattern,
+) -> Option<f32> {
+    let size = attention.size.min(ids.len());
+    let shares: Vec<f32> = (0..size)
+        .filter_map(|q| {
+            let keys = pattern.keys(ids, q)?;
+            Some(keys.iter().map(|&k| attention.get(layer, head, q, k)).sum())
+        })
+        .collect();
+    (shares.len() >= 2).then(|| shares.iter().sum::<f32>() / shares.len() as f32)
+}
 
 /// The pattern a head follows, with its score (mean attention share), if one reaches
 /// `PATTERN_THRESHOLD` on at least two positions. `ids` are the window's tokens.
@@ -163,17 +197,10 @@ pub fn detect_pattern(
     head: usize,
     ids: &[u32],
 ) -> Option<(HeadPattern, f32)> {
-    let size = attention.size.min(ids.len());
     HeadPattern::ALL
         .into_iter()
         .filter_map(|pattern| {
-            let shares: Vec<f32> = (0..size)
-                .filter_map(|q| {
-                    let keys = pattern.keys(ids, q)?;
-                    Some(keys.iter().map(|&k| attention.get(layer, head, q, k)).sum())
-                })
-                .collect();
-            (shares.len() >= 2).then(|| (pattern, shares.iter().sum::<f32>() / shares.len() as f32))
+            pattern_score(attention, layer, head, ids, pattern).map(|score| (pattern, score))
         })
         .filter(|&(_, score)| score >= PATTERN_THRESHOLD)
         .max_by(|a, b| a.1.total_cmp(&b.1))
@@ -281,5 +308,29 @@ mod tests {
         let (pattern, score) = detect_pattern(&attention, 0, 0, &ids).unwrap();
         assert_eq!(pattern, HeadPattern::SameTokenEarlier);
         assert_eq!(score, 1.0);
+    }
+
+    #[test]
+    fn detects_an_induction_head_on_a_repeated_sequence() {
+        // a b c d a b c d: from the second copy, head 0 attends to the token after the first
+        // copy of the query (what comes next); head 1 to the earlier copy itself.
+        let ids = [1, 2, 3, 4, 1, 2, 3, 4];
+        let size = ids.len();
+        let mut data = vec![0.0f32; 2 * size * size];
+        for q in 0..size {
+            let (induction, same) = if q >= 4 { (q - 3, q - 4) } else { (q, q) };
+            data[q * size + induction] = 1.0;
+            data[(size + q) * size + same] = 1.0;
+        }
+        let attention = AttentionMatrix {
+            n_layer: 1,
+            n_head: 2,
+            size,
+            data,
+        };
+        let (pattern, score) = detect_pattern(&attention, 0, 0, &ids).unwrap();
+        assert_eq!((pattern, score), (HeadPattern::Induction, 1.0));
+        let (pattern, _) = detect_pattern(&attention, 0, 1, &ids).unwrap();
+        assert_eq!(pattern, HeadPattern::SameTokenEarlier);
     }
 }

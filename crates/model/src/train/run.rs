@@ -7,7 +7,7 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::diversity::mean_within_layer_distance;
+use crate::analysis::diversity::{HeadPattern, detect_pattern, mean_within_layer_distance};
 use crate::config::GptConfig;
 use crate::config::TrainConfig;
 use crate::decode::generator::{Generator, window_attention};
@@ -228,6 +228,31 @@ impl RunRecord {
         self.snapshots
             .iter()
             .map(|s| (s.step, mean_within_layer_distance(&s.attention)))
+            .collect()
+    }
+
+    /// The heads the pattern detector names at snapshot `index`, block by block: `(layer, head,
+    /// pattern, score)`. The probe's tokens are compared by label, all the detector needs.
+    pub fn head_patterns(&self, index: usize) -> Vec<(usize, usize, HeadPattern, f32)> {
+        let Some(snapshot) = self.snapshots.get(index) else {
+            return Vec::new();
+        };
+        let mut ids_by_label = std::collections::HashMap::new();
+        let ids: Vec<u32> = self
+            .probe_labels
+            .iter()
+            .map(|label| {
+                let next = ids_by_label.len() as u32;
+                *ids_by_label.entry(label.as_str()).or_insert(next)
+            })
+            .collect();
+        let m = &snapshot.attention;
+        (0..m.n_layer)
+            .flat_map(|layer| (0..m.n_head).map(move |head| (layer, head)))
+            .filter_map(|(layer, head)| {
+                let (pattern, score) = detect_pattern(m, layer, head, &ids)?;
+                Some((layer, head, pattern, score))
+            })
             .collect()
     }
 

@@ -18,16 +18,7 @@ const TOP_UNITS: usize = 10;
 pub fn MlpPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
     let inside = expect_context::<InsideState>();
-    let activity = Memo::new(move |_| {
-        // The pass may still be the previous text's: stay inside what it read.
-        let pass = inside.pass.done()?;
-        let subject = inside.subject.get()?;
-        let layer = inside.mlp_layer.get().min(pass.trace.n_layer - 1);
-        let at = subject
-            .position(inside.position.get())
-            .min(pass.trace.n_query - 1);
-        MlpActivity::from_trace(&pass.trace, layer, at)
-    });
+    let activity = inside.mlp_activity;
     let layer_options = move || {
         let (n_layer, _) = state.model_shape.get().unwrap_or((0, 0));
         (0..n_layer)

@@ -6,7 +6,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use crate::components::common::{
-    HeadGrid, chart_effect, draw_grid, grid_canvases, parent_width, theme_effect,
+    HeadGrid, chart_effect, draw_grid, grid_canvases, parent_width, percent, theme_effect,
 };
 use crate::draw::heatmap::{self, Scale};
 use crate::state::train::TrainState;
@@ -41,6 +41,7 @@ pub fn ProbeAttention() -> impl IntoView {
             <SnapshotGrid shown=shown selected=selected />
             <Scrubber shown=shown count=count />
             <SnapshotDetail shown=shown selected=selected />
+            <HeadPatterns shown=shown />
         </section>
     }
 }
@@ -83,6 +84,35 @@ fn SnapshotGrid(shown: Shown, selected: RwSignal<HeadView>) -> impl IntoView {
             view! { <HeadGrid testid="train-attention" n_head=n_head canvases=thumbs cell=cell /> },
         )
     }
+}
+
+/// The heads the pattern detector names at the snapshot on screen.
+#[component]
+fn HeadPatterns(shown: Shown) -> impl IntoView {
+    let train = expect_context::<TrainState>();
+    let named = move || {
+        let (index, _) = shown.get()?;
+        let found = train
+            .record
+            .with(|r| r.as_ref().map(|r| r.head_patterns(index)))?;
+        Some(if found.is_empty() {
+            "No head follows a pattern the detector knows yet (previous token, itself, first token, same token earlier, induction).".to_string()
+        } else {
+            let names: Vec<String> = found
+                .iter()
+                .map(|&(layer, head, pattern, score)| {
+                    format!(
+                        "{}: {} ({})",
+                        HeadView::Head { layer, head }.label(),
+                        pattern.label(),
+                        percent(score)
+                    )
+                })
+                .collect();
+            format!("Heads with a pattern: {}.", names.join("; "))
+        })
+    };
+    view! { <p class="hint" data-testid="train-head-patterns">{named}</p> }
 }
 
 #[component]

@@ -1,5 +1,7 @@
-//! The corpus the run trains on: the built-in Shakespeare, pasted text or a dropped file.
+//! The corpus the run trains on: the built-in Shakespeare, pasted text, a dropped file or a toy
+//! task's generated lines.
 
+use glassbox_model::train::tasks::ToyTask;
 use leptos::prelude::*;
 
 use crate::state::AppState;
@@ -23,9 +25,19 @@ fn read_text_file(train: TrainState, app: AppState, file: web_sys::File) {
 pub fn Corpus() -> impl IntoView {
     let train = expect_context::<TrainState>();
     let app = expect_context::<AppState>();
-    let text = move || match train.corpus.get() {
-        CorpusChoice::Custom { text, .. } => text,
-        CorpusChoice::Shakespeare => String::new(),
+    let text = move || {
+        train
+            .corpus
+            .with(|c| c.text().unwrap_or_default().to_string())
+    };
+    let task = move || train.corpus.with(|c| c.toy_task().map_or("", |t| t.name()));
+    let pick_task = move |ev: leptos::ev::Event| match ToyTask::from_name(&event_target_value(&ev))
+    {
+        Ok(t) => {
+            train.corpus.set(CorpusChoice::task(t));
+            train.form.update(|f| f.apply_task(t));
+        }
+        Err(_) => train.corpus.set(CorpusChoice::Shakespeare),
     };
     let described = move || train.corpus.get().description();
     let on_drop = move |ev: web_sys::DragEvent| {
@@ -47,6 +59,13 @@ pub fn Corpus() -> impl IntoView {
     view! {
         <section class="panel corpus-panel">
             <h2>"Corpus"</h2>
+            <label class="field" title="A toy task generates its own lines (and sets a small model and budget that learn it in a minute or two); its heads specialise visibly.">
+                <span>"Toy task"</span>
+                <select data-testid="train-task" prop:value=task on:change=pick_task>
+                    <option value="">"none: train on text"</option>
+                    {ToyTask::ALL.iter().map(|t| view! { <option value=t.name()>{t.name()}</option> }).collect_view()}
+                </select>
+            </label>
             <textarea data-testid="train-corpus-input" rows="5" spellcheck="false"
                 placeholder="Empty: the built-in Shakespeare. Paste your own text here, or drop a .txt file. Its last 10% is held out for validation."
                 prop:value=text
