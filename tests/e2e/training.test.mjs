@@ -124,8 +124,11 @@ test('a learning rate of 10 stops the run with a divergence message and usable w
   assert.match(banner, /try a lower learning rate\. Set it to 1 or less/);
   await screenshot(page, 'train-diverged');
   await page.getByTestId('train-use').click();
-  await page.waitForSelector('[data-testid="model-status"][data-state="ready"]');
-  assert.match(await page.getByTestId('model-status').textContent(), /the model being trained/);
+  // The status was "ready" before the click too: wait for the trained model's.
+  await page.waitForFunction(() => {
+    const status = document.querySelector('[data-testid="model-status"]');
+    return status.dataset.state === 'ready' && /the model being trained/.test(status.textContent);
+  }, null, { timeout: 60_000 });
   await step(page, 1);
   const rows = await candidates(page);
   assert.ok(rows.length > 0 && rows.every((r) => Number.isFinite(r.rawProb)), 'finite probabilities');

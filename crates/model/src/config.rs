@@ -182,6 +182,24 @@ impl ParamCounts {
     }
 }
 
+/// The one of `all` whose `name_of` is `name`; the refusal names the `kind` and lists the known
+/// names (presets, experiments and toy tasks are all picked by name from a form, a link or the
+/// CLI).
+pub fn by_name<T: Copy>(
+    all: &[T],
+    name_of: impl Fn(T) -> &'static str,
+    name: &str,
+    kind: &str,
+) -> Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|&t| name_of(t) == name)
+        .ok_or_else(|| {
+            let names: Vec<_> = all.iter().map(|&t| name_of(t)).collect();
+            format!("unknown {kind} `{name}` (known: {})", names.join(", "))
+        })
+}
+
 /// Named sizes for training: the CLI's `--preset` and the browser's size picker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preset {
@@ -208,13 +226,7 @@ impl Preset {
 
     /// The preset called `name`; the refusal lists the known names.
     pub fn from_name(name: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.name() == name)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::ALL.iter().map(|p| p.name()).collect();
-                format!("unknown preset `{name}` (known: {})", names.join(", "))
-            })
+        by_name(&Self::ALL, Self::name, name, "preset")
     }
 
     /// The architecture for a vocabulary of `vocab_size` tokens.

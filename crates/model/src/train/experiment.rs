@@ -46,13 +46,7 @@ impl ExperimentKind {
 
     /// The experiment called `name`; the refusal lists the known names.
     pub fn from_name(name: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.name() == name)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::ALL.iter().map(|k| k.name()).collect();
-                format!("unknown experiment `{name}` (known: {})", names.join(", "))
-            })
+        crate::config::by_name(&Self::ALL, Self::name, name, "experiment")
     }
 
     /// The question it answers.

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{GptConfig, TrainConfig};
+use crate::config::{GptConfig, TrainConfig, by_name};
 use crate::train::run::RunSettings;
 
 /// Lines in a generated corpus: enough that a run never sees the same window twice in a row,
@@ -67,13 +67,7 @@ impl ToyTask {
 
     /// The task called `name`; the refusal lists the known names.
     pub fn from_name(name: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.name() == name)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::ALL.iter().map(|t| t.name()).collect();
-                format!("unknown task `{name}` (known: {})", names.join(", "))
-            })
+        by_name(&Self::ALL, Self::name, name, "task")
     }
 
     /// The name a run records as its corpus: "induction task".

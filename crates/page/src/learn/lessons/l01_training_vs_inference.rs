@@ -1,8 +1,6 @@
 //! Q1: how does training differ from answering a prompt?
 
-use glassbox_model::Strategy;
-
-use super::top;
+use super::{greedy_from, top};
 use crate::learn::facts::Facts;
 use crate::learn::say::{count, loss, percent, quoted};
 use crate::learn::{Lesson, Setup, Step};
@@ -15,17 +13,7 @@ pub static LESSON: Lesson = Lesson {
     steps: &[
         Step {
             ask: "Press Step three times. Each press is one forward pass of the trained model: it reads the text so far and adds one token.",
-            setup: &[
-                Setup::Open(Tab::Generate),
-                Setup::Decoding {
-                    strategy: Strategy::Greedy,
-                    temperature: 1.0,
-                    top_k: 0,
-                    top_p: 1.0,
-                },
-                Setup::AllHeadsOn,
-                Setup::Prompt("ROMEO:\n"),
-            ],
+            setup: &greedy_from("ROMEO:\n"),
             highlight: &["step-button"],
             done: |now, _| now.generation.steps >= 3,
             explain: inference,

@@ -2,11 +2,10 @@
 
 use glassbox_model::Strategy;
 
-use super::top;
+use super::{greedy_from, top};
 use crate::learn::facts::Facts;
 use crate::learn::say::{candidate, in_ten, percent, quoted};
 use crate::learn::{Lesson, Setup, Step};
-use crate::tab::Tab;
 
 pub static LESSON: Lesson = Lesson {
     number: 2,
@@ -15,17 +14,7 @@ pub static LESSON: Lesson = Lesson {
     steps: &[
         Step {
             ask: "Press Step once and read the candidate list: every token of the vocabulary gets a probability.",
-            setup: &[
-                Setup::Open(Tab::Generate),
-                Setup::Decoding {
-                    strategy: Strategy::Greedy,
-                    temperature: 1.0,
-                    top_k: 0,
-                    top_p: 1.0,
-                },
-                Setup::AllHeadsOn,
-                Setup::Prompt("ROMEO:\nWhat say"),
-            ],
+            setup: &greedy_from("ROMEO:\nWhat say"),
             highlight: &["step-button", "candidates"],
             done: |now, _| now.generation.steps >= 1,
             explain: candidates,

@@ -1,6 +1,6 @@
 //! Q3: why stack many layers?
 
-use super::{best_variant, experiment_finished, experiment_losses, has_step};
+use super::{INSIDE_WITH_A_STEP, best_variant, experiment_finished, experiment_losses, has_step};
 use crate::learn::facts::Facts;
 use crate::learn::say::{list, loss, percent, quoted};
 use crate::learn::{Lesson, Setup, Step};
@@ -26,7 +26,7 @@ pub static LESSON: Lesson = Lesson {
         },
         Step {
             ask: "Look at the logit lens in the Inside tab: it reads the model's guess for the next token after each block.",
-            setup: &[Setup::Generated(1), Setup::Open(Tab::Inside)],
+            setup: INSIDE_WITH_A_STEP,
             highlight: &["logit-lens"],
             done: |now, _| has_step(now) && now.inside.lens.len() >= 2,
             explain: lens,

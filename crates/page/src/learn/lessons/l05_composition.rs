@@ -1,6 +1,6 @@
 //! Q5: are many layers a composed non-linear function from the prompt to the next token?
 
-use super::{experiment_finished, experiment_losses, has_step};
+use super::{INSIDE_WITH_A_STEP, experiment_finished, experiment_losses, has_step};
 use crate::learn::facts::Facts;
 use crate::learn::say::{loss, percent};
 use crate::learn::{Lesson, Setup, Step};
@@ -26,7 +26,7 @@ pub static LESSON: Lesson = Lesson {
         },
         Step {
             ask: "In the Inside tab, look at block 1's MLP: each dot is a unit, its input against its output.",
-            setup: &[Setup::Generated(1), Setup::Open(Tab::Inside)],
+            setup: INSIDE_WITH_A_STEP,
             highlight: &["mlp-view"],
             done: |now, _| has_step(now) && now.inside.linear.is_some(),
             explain: units,

@@ -1,5 +1,6 @@
 //! Q7: what is multi-head attention?
 
+use super::INSIDE_WITH_A_STEP;
 use crate::learn::facts::Facts;
 use crate::learn::say::{candidate, head, list, loss, percent, quoted};
 use crate::learn::{Lesson, Setup, Step};
@@ -25,11 +26,7 @@ pub static LESSON: Lesson = Lesson {
         },
         Step {
             ask: "In the Inside tab's head ablation grid, press “only” on one head: every other head is switched off.",
-            setup: &[
-                Setup::AllHeadsOn,
-                Setup::Generated(1),
-                Setup::Open(Tab::Inside),
-            ],
+            setup: INSIDE_WITH_A_STEP,
             highlight: &["head-ablation"],
             done: |now, _| {
                 let total = now.model.as_ref().map_or(0, |m| m.layers * m.heads);

@@ -1,6 +1,6 @@
 //! Q9: why attention in every block and not only in the first?
 
-use super::{experiment_finished, experiment_losses};
+use super::{INSIDE_WITH_A_STEP, experiment_finished, experiment_losses};
 use crate::learn::facts::Facts;
 use crate::learn::say::{candidate, head, list, loss};
 use crate::learn::{Lesson, Setup, Step};
@@ -31,11 +31,7 @@ pub static LESSON: Lesson = Lesson {
         },
         Step {
             ask: "In the Inside tab, switch off a head in block 2 or later (click it in the ablation grid) and watch the next token.",
-            setup: &[
-                Setup::AllHeadsOn,
-                Setup::Generated(1),
-                Setup::Open(Tab::Inside),
-            ],
+            setup: INSIDE_WITH_A_STEP,
             highlight: &["head-ablation"],
             done: |now, _| {
                 now.inside.heads_off.iter().any(|&(layer, _)| layer >= 1)

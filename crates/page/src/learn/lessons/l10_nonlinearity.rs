@@ -2,7 +2,7 @@
 
 use glassbox_model::Strategy;
 
-use super::{has_step, top};
+use super::{INSIDE_WITH_A_STEP, has_step, top};
 use crate::learn::facts::Facts;
 use crate::learn::say::{loss, percent, quoted};
 use crate::learn::{Lesson, Setup, Step};
@@ -15,11 +15,7 @@ pub static LESSON: Lesson = Lesson {
     steps: &[
         Step {
             ask: "In the Inside tab's MLP view, see what happens when block 1's MLP is replaced by its best straight-line fit.",
-            setup: &[
-                Setup::AllHeadsOn,
-                Setup::Generated(1),
-                Setup::Open(Tab::Inside),
-            ],
+            setup: INSIDE_WITH_A_STEP,
             highlight: &["mlp-view", "mlp-linear-kl"],
             done: |now, _| has_step(now) && now.inside.linear.is_some(),
             explain: linearised,

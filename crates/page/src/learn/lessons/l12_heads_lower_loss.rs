@@ -1,6 +1,6 @@
 //! Q12: why is the loss lower when heads learn different things?
 
-use super::{experiment_finished, experiment_losses, has_step};
+use super::{INSIDE_WITH_A_STEP, experiment_finished, experiment_losses, has_step};
 use crate::learn::facts::Facts;
 use crate::learn::say::{head, loss};
 use crate::learn::{Lesson, Setup, Step};
@@ -13,11 +13,7 @@ pub static LESSON: Lesson = Lesson {
     steps: &[
         Step {
             ask: "In the Inside tab, press Rank heads: it switches each head off in turn and measures how much the loss rises.",
-            setup: &[
-                Setup::AllHeadsOn,
-                Setup::Generated(1),
-                Setup::Open(Tab::Inside),
-            ],
+            setup: INSIDE_WITH_A_STEP,
             highlight: &["head-importance-run"],
             done: |now, _| {
                 has_step(now)

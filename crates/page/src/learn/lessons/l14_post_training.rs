@@ -1,6 +1,6 @@
 //! Q14: is there post-training and fine-tuning before a model is put to work?
 
-use super::experiment_finished;
+use super::{experiment_finished, greedy_from};
 use crate::learn::say::{loss, quoted};
 use crate::learn::{Lesson, Setup, Step};
 use crate::tab::Tab;
@@ -12,17 +12,7 @@ pub static LESSON: Lesson = Lesson {
     steps: &[
         Step {
             ask: "Ask the pretrained model a question: press Step five times.",
-            setup: &[
-                Setup::Open(Tab::Generate),
-                Setup::Decoding {
-                    strategy: glassbox_model::Strategy::Greedy,
-                    temperature: 1.0,
-                    top_k: 0,
-                    top_p: 1.0,
-                },
-                Setup::AllHeadsOn,
-                Setup::Prompt("Q: Who loves Juliet?\nA:"),
-            ],
+            setup: &greedy_from("Q: Who loves Juliet?\nA:"),
             highlight: &["step-button"],
             done: |now, _| now.generation.steps >= 5,
             explain: |now, _| {

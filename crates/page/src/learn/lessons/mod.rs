@@ -16,9 +16,12 @@ mod l12_heads_lower_loss;
 mod l13_real_heads;
 mod l14_post_training;
 
-use crate::learn::Lesson;
+use glassbox_model::Strategy;
+
 use crate::learn::facts::{CandidateFact, Facts};
 use crate::learn::say::{count, list, loss};
+use crate::learn::{Lesson, Setup};
+use crate::tab::Tab;
 
 /// Every lesson, in order.
 pub static LESSONS: [&Lesson; 14] = [
@@ -37,6 +40,28 @@ pub static LESSONS: [&Lesson; 14] = [
     &l13_real_heads::LESSON,
     &l14_post_training::LESSON,
 ];
+
+/// The Inside tab with every head on and a step to look at.
+const INSIDE_WITH_A_STEP: &[Setup] = &[
+    Setup::AllHeadsOn,
+    Setup::Generated(1),
+    Setup::Open(Tab::Inside),
+];
+
+/// The Generate tab starting over from `prompt`, greedy, with every head on.
+const fn greedy_from(prompt: &'static str) -> [Setup; 4] {
+    [
+        Setup::Open(Tab::Generate),
+        Setup::Decoding {
+            strategy: Strategy::Greedy,
+            temperature: 1.0,
+            top_k: 0,
+            top_p: 1.0,
+        },
+        Setup::AllHeadsOn,
+        Setup::Prompt(prompt),
+    ]
+}
 
 /// The experiment `choice` has trained every variant.
 fn experiment_finished(f: &Facts, choice: &str) -> bool {
