@@ -1,8 +1,8 @@
 //! Q3: why stack many layers?
 
-use super::{INSIDE_WITH_A_STEP, best_variant, experiment_finished, experiment_losses, has_step};
+use super::{INSIDE_WITH_A_STEP, experiment_finished, experiment_losses, has_step};
 use crate::learn::facts::Facts;
-use crate::learn::say::{list, loss, percent, quoted};
+use crate::learn::say::{list, percent, quoted};
 use crate::learn::{Lesson, Setup, Step};
 use crate::tab::Tab;
 
@@ -37,11 +37,8 @@ pub static LESSON: Lesson = Lesson {
 };
 
 fn depth(now: &Facts, _: &Facts) -> String {
-    let best = best_variant(now).map_or(String::new(), |(name, l)| {
-        format!(" The lowest is {name} at {}.", loss(l))
-    });
     format!(
-        "{}{best} Lower is better: the loss is the average surprise (cross-entropy, in nats) on text the models did not train on.",
+        "{} Lower is better: the loss is the average surprise (cross-entropy, in nats) on text the models did not train on.",
         experiment_losses(now)
     )
 }

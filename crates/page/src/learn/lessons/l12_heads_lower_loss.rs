@@ -38,7 +38,7 @@ pub static LESSON: Lesson = Lesson {
             done: |now, _| experiment_finished(now, "heads"),
             explain: |now, _| {
                 format!(
-                    "{} Same parameters, different split: several heads can attend to several places at once where one head must average them.",
+                    "{} Same parameters, different split: several heads can attend to several places at once where one head must average them; that is what a gap between them measures.",
                     experiment_losses(now)
                 )
             },

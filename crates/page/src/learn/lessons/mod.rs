@@ -17,6 +17,7 @@ mod l13_real_heads;
 mod l14_post_training;
 
 use glassbox_model::Strategy;
+use glassbox_model::train::experiment::NOTABLE_GAP;
 
 use crate::learn::facts::{CandidateFact, Facts};
 use crate::learn::say::{count, list, loss};
@@ -68,37 +69,47 @@ fn experiment_finished(f: &Facts, choice: &str) -> bool {
     f.experiment.choice == choice && f.experiment.finished && !f.experiment.variants.is_empty()
 }
 
-/// "1 block (5,000 parameters): loss 2.310, …": each trained variant's final loss.
+/// "1 block (5,000 parameters): loss 2.310, … The lowest is …": each trained variant's final
+/// loss, and whether the gap between them says anything at this budget (the Experiments view's
+/// verdict draws the same line).
 fn experiment_losses(f: &Facts) -> String {
-    let rows: Vec<String> = f
+    let finished: Vec<(&str, usize, f32)> = f
         .experiment
         .variants
         .iter()
-        .filter_map(|v| {
-            v.final_loss.map(|l| {
-                format!(
-                    "{} ({} parameters): loss {}",
-                    v.name,
-                    count(v.params),
-                    loss(l)
-                )
-            })
+        .filter_map(|v| v.final_loss.map(|l| (v.name.as_str(), v.params, l)))
+        .collect();
+    if finished.is_empty() {
+        return "No variant has finished yet.".into();
+    }
+    let rows: Vec<String> = finished
+        .iter()
+        .map(|(name, params, l)| {
+            format!("{name} ({} parameters): loss {}", count(*params), loss(*l))
         })
         .collect();
-    if rows.is_empty() {
-        "No variant has finished yet.".into()
-    } else {
-        format!("{}.", list(&rows))
-    }
-}
-
-/// The variant with the lowest final loss.
-fn best_variant(f: &Facts) -> Option<(&str, f32)> {
-    f.experiment
-        .variants
+    let lowest = finished
         .iter()
-        .filter_map(|v| v.final_loss.map(|l| (v.name.as_str(), l)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .min_by(|a, b| a.2.total_cmp(&b.2))
+        .expect("not empty");
+    let highest = finished
+        .iter()
+        .max_by(|a, b| a.2.total_cmp(&b.2))
+        .expect("not empty");
+    let gap = highest.2 - lowest.2;
+    let verdict = if finished.len() < 2 {
+        String::new()
+    } else if gap < NOTABLE_GAP {
+        " At this budget that is no clear difference: a short run shows early learning only. Raise Steps per variant (300 or more) and run it again to see where each is heading.".into()
+    } else {
+        format!(
+            " The lowest is {}, {} nats below {}.",
+            lowest.0,
+            loss(gap),
+            highest.0
+        )
+    };
+    format!("{}.{verdict}", list(&rows))
 }
 
 /// The shown step's top candidate.
@@ -109,4 +120,42 @@ fn top(f: &Facts) -> Option<&CandidateFact> {
 /// The Inside view has a step to look at.
 fn has_step(f: &Facts) -> bool {
     f.generation.steps > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::learn::facts::VariantFact;
+
+    fn with_losses(losses: &[f32]) -> Facts {
+        let mut f = Facts::default();
+        f.experiment.variants = losses
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| VariantFact {
+                name: format!("{} heads", i + 1),
+                params: 1000,
+                final_loss: Some(l),
+            })
+            .collect();
+        f
+    }
+
+    #[test]
+    fn experiment_losses_say_whether_the_gap_means_anything() {
+        let even = experiment_losses(&with_losses(&[3.404, 3.402]));
+        assert!(
+            even.contains("loss 3.404") && even.contains("no clear difference"),
+            "{even}"
+        );
+        let apart = experiment_losses(&with_losses(&[2.5, 2.2]));
+        assert!(
+            apart.ends_with("The lowest is 2 heads, 0.300 nats below 1 heads."),
+            "{apart}"
+        );
+        assert_eq!(
+            experiment_losses(&Facts::default()),
+            "No variant has finished yet."
+        );
+    }
 }
