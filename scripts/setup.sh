@@ -46,8 +46,8 @@ if [ "${1:-}" = "--browser" ]; then
       missing "chromium and chromium-driver: sudo apt-get install -y chromium chromium-driver"
     fi
   fi
-  if [ ! -d tests/e2e/node_modules/playwright-core ]; then
-    say "installing playwright-core (driving Debian's chromium; no browser download)"
+  if [ ! -d tests/e2e/node_modules/playwright-core ] || [ ! -d tests/e2e/node_modules/axe-core ]; then
+    say "installing playwright-core (driving Debian's chromium; no browser download) and axe-core"
     (cd tests/e2e && npm ci --silent --no-audit --no-fund)
   fi
 fi

@@ -1,9 +1,12 @@
 // Browser benchmark (not a test): model load, one generation step at 16 tokens and at the full
 // context (forward + trace + render, measured from the click to the next painted frame), and the
-// attention grid's redraw, on the CPU (wasm) and WebGPU backends. Writes bench-results/browser.json.
+// attention grid's redraw, on the CPU (wasm) and WebGPU backends; and the bytes a cold first visit
+// moves before the model is ready (dist/ precompressed first, served as scripts/serve.sh serves
+// it). Writes bench-results/browser.json.
 //   node tests/e2e/bench.mjs [cpu|webgpu ...]
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { serveDist, launchBrowser, repoRoot, timedStep } from './harness.mjs';
 
 const HAMLET = "To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer\n"
@@ -21,11 +24,43 @@ async function measure(page, prompt, steps) {
   return { step_ms: pick('total'), forward_and_trace_ms: pick('forward'), grid_render_ms: pick('grid'), runs: steps };
 }
 
+/** What reaches the browser (compressed, headers included) from the first request of a cold visit
+ * until the model is ready, per file; and which files it asked for only later. */
+async function coldVisit(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  const names = new Map();
+  const files = {};
+  let ready = false;
+  const later = new Set();
+  cdp.on('Network.requestWillBeSent', (e) => names.set(e.requestId, new URL(e.request.url).pathname.slice(1) || '(page)'));
+  cdp.on('Network.loadingFinished', (e) => {
+    const name = names.get(e.requestId) ?? '?';
+    if (ready) later.add(name);
+    else files[name] = (files[name] ?? 0) + e.encodedDataLength;
+  });
+  await page.goto(url);
+  await page.waitForSelector('[data-testid="model-status"][data-state="ready"]', { timeout: 600_000 });
+  ready = true;
+  await page.waitForTimeout(2000); // what a page idle after loading still fetches
+  await page.context().close();
+  const total = Object.values(files).reduce((a, b) => a + b, 0);
+  const mb = (n) => Number((n / 1e6).toFixed(2));
+  return { total_mb: mb(total), files_mb: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, mb(v)])), fetched_after_ready: [...later].sort() };
+}
+
+execFileSync('node', [join(repoRoot, 'scripts/precompress.mjs'), join(repoRoot, 'dist')], { stdio: 'inherit' });
 const served = await serveDist();
 const results = { date: new Date().toISOString(), browser: null, machine: `${(await import('node:os')).cpus().length} cores`, backends: {} };
 for (const backend of backends) {
   const browser = await launchBrowser({ webgpu: backend === 'webgpu' });
   results.browser = browser.version();
+  if (backend === backends[0]) {
+    results.cold_first_visit = await coldVisit(browser, served.url);
+    console.log('cold first visit', JSON.stringify(results.cold_first_visit));
+  }
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   const start = Date.now();
   await page.goto(`${served.url}?backend=${backend}`);

@@ -1,33 +1,17 @@
 // Shared by the browser tests: a static server for dist/ and a headless Debian Chromium.
 import { before, after } from 'node:test';
-import { createServer } from 'node:http';
-import { readFile, mkdir } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
+import { serve } from '../../scripts/static-server.mjs';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const screenshotDir = join(repoRoot, 'tests/e2e/screenshots');
 
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.safetensors': 'application/octet-stream' };
-
-/** Serves dist/ on a free loopback port. */
-export async function serveDist() {
-  const dist = join(repoRoot, 'dist');
-  const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^([/\\])+/, '') || 'index.html';
-    try {
-      const body = await readFile(join(dist, path));
-      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end('not found');
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${server.address().port}/` };
-}
+/** Serves dist/ on a free loopback port, as scripts/serve.sh does. */
+export const serveDist = () => serve(join(repoRoot, 'dist'));
 
 /** For one test file: serves dist/ and launches one browser before its tests (then runs `ready`
  * with them, e.g. to open the page), closes both after. Returns `{ served, browser }`, filled once
@@ -134,3 +118,36 @@ export const timedStep = (page) => page.evaluate(() => new Promise((resolve) => 
   observer.observe(status, { attributes: true });
   document.querySelector('[data-testid="step-button"]').click();
 }));
+
+/** Layout faults on the page as it stands: how far the page scrolls sideways, and each visible
+ * control narrower than its own text (a field's value, a select's chosen option, a button's
+ * label) or reaching outside its panel. */
+export const layoutFaults = (page) => page.evaluate(() => {
+  const root = document.documentElement;
+  const measure = document.createElement('canvas').getContext('2d');
+  const textWidth = (el, text) => { measure.font = getComputedStyle(el).font; return measure.measureText(text).width; };
+  const name = (el) => `${el.tagName.toLowerCase()}[${el.dataset.testid ?? el.getAttribute('aria-label') ?? el.className}]`;
+  const narrow = [...document.querySelectorAll('button, select, input, textarea')]
+    .filter((el) => el.offsetParent !== null && !['file', 'checkbox', 'radio', 'range'].includes(el.type))
+    .flatMap((el) => {
+      const style = getComputedStyle(el);
+      const inner = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      if (el.tagName === 'SELECT') {
+        const text = el.selectedOptions[0]?.textContent ?? '';
+        // The drop-down arrow takes about 1rem.
+        const need = textWidth(el, text) + 14;
+        return inner < need ? [`${name(el)} ${Math.round(inner)} px < ${Math.round(need)} px for "${text}"`] : [];
+      }
+      return el.scrollWidth > el.clientWidth + 1 ? [`${name(el)} ${el.clientWidth} px < ${el.scrollWidth} px`] : [];
+    });
+  // A control poking out of its panel (a grid column sized by a long choice, say).
+  const outside = [...document.querySelectorAll('button, select, input, textarea')]
+    .filter((el) => el.offsetParent !== null && el.closest('.panel'))
+    .flatMap((el) => {
+      const box = el.getBoundingClientRect();
+      const panel = el.closest('.panel').getBoundingClientRect();
+      return box.right > panel.right + 1 || box.left < panel.left - 1
+        ? [`${name(el)} spans ${Math.round(box.left)}–${Math.round(box.right)} px, its panel ${Math.round(panel.left)}–${Math.round(panel.right)} px`] : [];
+    });
+  return { overflow: root.scrollWidth - root.clientWidth, narrow: narrow.concat(outside) };
+});

@@ -7,6 +7,7 @@ mod components;
 mod draw;
 mod state;
 mod web;
+mod worker;
 
 use components::attention::{AttentionPanel, Details, provide_attention};
 use components::candidates::Candidates;
@@ -15,10 +16,12 @@ use components::experiments::ExperimentsView;
 use components::header::Header;
 use components::inside::InsideView;
 use components::learn::{LearnView, LessonPanel};
+use components::shortcuts::Shortcuts;
 use components::timeline::Timeline;
 use components::train::TrainView;
 use glassbox_page::learn::first_tab;
 use leptos::prelude::*;
+use state::display::DisplayState;
 use state::experiments::ExperimentState;
 use state::inside::InsideState;
 use state::learn::LearnState;
@@ -31,6 +34,7 @@ fn App() -> impl IntoView {
     let tab = first_tab(url.view, url.lesson, web::url::is_bare());
     let state = AppState::new(&url, tab);
     provide_context(state);
+    provide_context(DisplayState::new());
     let train = TrainState::new(state, url.train.clone().unwrap_or_default());
     provide_context(train);
     state.load(url.backend);
@@ -69,6 +73,7 @@ fn App() -> impl IntoView {
         </Show>
         <Header />
         <Tabs />
+        <Shortcuts />
         <Show when=move || state.error.with(Option::is_some)>
             <div class="error" role="alert" data-testid="error-banner">
                 <span>{move || state.error.get().unwrap_or_default()}</span>
@@ -93,20 +98,25 @@ fn App() -> impl IntoView {
 fn Tabs() -> impl IntoView {
     let state = expect_context::<AppState>();
     let train = expect_context::<TrainState>();
-    let tab = move |view: Tab, label: &'static str, testid: &'static str| {
+    let tab = move |view: Tab, testid: &'static str| {
+        let key = Tab::ALL
+            .iter()
+            .position(|&t| t == view)
+            .map_or(0, |i| i + 1);
         view! {
             <button role="tab" data-testid=testid class:active=move || state.view.get() == view
                 aria-selected=move || (state.view.get() == view).to_string()
-                on:click=move |_| state.view.set(view)>{label}</button>
+                aria-keyshortcuts=key.to_string() title=format!("{} ({key})", view.label())
+                on:click=move |_| state.view.set(view)>{view.label()}</button>
         }
     };
     view! {
         <nav class="tabs" role="tablist">
-            {tab(Tab::Learn, "Learn", "view-learn")}
-            {tab(Tab::Generate, "Generate", "view-visualize")}
-            {tab(Tab::Inside, "Inside", "view-inside")}
-            {tab(Tab::Train, "Train", "view-train")}
-            {tab(Tab::Experiments, "Experiments", "view-experiments")}
+            {tab(Tab::Learn, "view-learn")}
+            {tab(Tab::Generate, "view-visualize")}
+            {tab(Tab::Inside, "view-inside")}
+            {tab(Tab::Train, "view-train")}
+            {tab(Tab::Experiments, "view-experiments")}
             <span class="hint">{move || match train.phase.get() {
                 Phase::Running => format!(
                     "training: step {}",
@@ -182,6 +192,9 @@ fn GenerateView() -> impl IntoView {
 
 fn main() {
     glassbox_browser::start_module();
+    if worker::is_worker() {
+        return worker::run();
+    }
     components::panic_banner::install();
     leptos::mount::mount_to_body(App);
 }

@@ -48,6 +48,13 @@ impl Choice {
             }
         }
     }
+
+    /// The title's first part (up to its `?` or `:`), short enough for a phone's drop-down; the
+    /// whole title is shown beside it.
+    pub fn short_title(self) -> &'static str {
+        let title = self.title();
+        title.find(['?', ':']).map_or(title, |end| &title[..=end])
+    }
 }
 
 /// One side of a custom pair, as the form edits it.
@@ -162,6 +169,19 @@ mod tests {
     use super::*;
     use glassbox_model::train::run::RunSettings;
     use glassbox_model::{Preset, TrainConfig};
+
+    #[test]
+    fn short_titles_end_the_question_and_fit_a_phone() {
+        assert_eq!(
+            Choice::Builtin(ExperimentKind::Heads).short_title(),
+            "Why several heads?"
+        );
+        assert_eq!(Choice::Custom.short_title(), "Your own pair:");
+        for kind in ExperimentKind::ALL {
+            let short = Choice::Builtin(kind).short_title();
+            assert!(short.ends_with('?') && short.len() <= 32, "{short}");
+        }
+    }
 
     #[test]
     fn every_choice_round_trips_through_its_value() {

@@ -17,6 +17,26 @@ pub enum Tab {
 }
 
 impl Tab {
+    /// Every tab, in the order the page shows them.
+    pub const ALL: [Tab; 5] = [
+        Tab::Learn,
+        Tab::Generate,
+        Tab::Inside,
+        Tab::Train,
+        Tab::Experiments,
+    ];
+
+    /// The tab's name on the page.
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Learn => "Learn",
+            Tab::Generate => "Generate",
+            Tab::Inside => "Inside",
+            Tab::Train => "Train",
+            Tab::Experiments => "Experiments",
+        }
+    }
+
     /// The `?view=` value.
     pub fn param(self) -> &'static str {
         match self {
@@ -30,14 +50,6 @@ impl Tab {
 
     /// The tab a `?view=` value names.
     pub fn from_param(value: &str) -> Option<Self> {
-        [
-            Tab::Learn,
-            Tab::Generate,
-            Tab::Inside,
-            Tab::Train,
-            Tab::Experiments,
-        ]
-        .into_iter()
-        .find(|v| v.param() == value)
+        Tab::ALL.into_iter().find(|v| v.param() == value)
     }
 }

@@ -2,8 +2,10 @@
 //! canvas that follows the theme, and how a probability is written.
 
 use glassbox_model::{AttentionMatrix, HeadView};
+use glassbox_page::shortcuts::grid_move;
 use leptos::html::Canvas;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::draw::heatmap;
 use crate::state::AppState;
@@ -134,9 +136,54 @@ where
             <span class="col-label" title=mean_tip>"mean"</span>
         </div>
         <div class="attention-grid" data-testid=testid style=format!("--heads: {}", n_head + 1)
-            data-render-ms=move || render_ms.and_then(|ms| ms.get())>
+            data-render-ms=move || render_ms.and_then(|ms| ms.get())
+            on:keydown=move |ev| move_in_grid(&ev, n_head + 1)>
             {rows}
         </div>
+    }
+}
+
+/// Arrow keys on a focused cell focus and press its neighbour (the page's own arrow shortcuts
+/// then leave the key alone).
+fn move_in_grid(ev: &web_sys::KeyboardEvent, columns: usize) {
+    let element = |node: Option<web_sys::Element>| {
+        node.and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+    };
+    let index = |parent: &web_sys::Element, child: &web_sys::Element| {
+        let children = parent.children();
+        (0..children.length()).position(|i| children.item(i).as_ref() == Some(child))
+    };
+    let Some(cell) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return;
+    };
+    let Some(row) = cell.parent_element() else {
+        return;
+    };
+    let Some(grid) = row.parent_element() else {
+        return;
+    };
+    // A row is its label, then the cells.
+    let (Some(r), Some(c)) = (
+        index(&grid, &row),
+        index(&row, &cell).and_then(|c| c.checked_sub(1)),
+    ) else {
+        return;
+    };
+    let rows = grid.child_element_count() as usize;
+    if let Some((r, c)) = grid_move(&ev.key(), (r, c), (rows, columns)) {
+        ev.prevent_default();
+        let next = grid
+            .children()
+            .item(r as u32)
+            .and_then(|row| row.children().item(c as u32 + 1));
+        if let Some(next) = element(next) {
+            // Focus failing leaves the old cell focused: nothing to report.
+            let _ = next.focus();
+            next.click();
+        }
     }
 }
 

@@ -126,7 +126,7 @@ fn ExperimentChoice() -> impl IntoView {
             .into_iter()
             .map(Choice::Builtin)
             .chain([Choice::Custom, Choice::PostTraining])
-            .map(|c| view! { <option value=c.value() selected=move || exp.choice.get() == c>{c.title()}</option> })
+            .map(|c| view! { <option value=c.value() selected=move || exp.choice.get() == c>{c.short_title()}</option> })
             .collect_view()
     };
     view! {
@@ -136,6 +136,7 @@ fn ExperimentChoice() -> impl IntoView {
                 <select data-testid="experiment-select" disabled=running
                     on:change=move |ev| exp.choice.set(Choice::from_value(&event_target_value(&ev)))>{choices}</select>
             </label>
+            <p class="hint experiment-question" data-testid="experiment-question">{move || exp.choice.get().title()}</p>
             <Show when=move || exp.choice.get() != Choice::PostTraining>
             <label class="field inline">
                 <span>"Base size"</span>

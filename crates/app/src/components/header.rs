@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::shortcuts::DisplayButtons;
 use crate::state::AppState;
 use glassbox_browser::backend::Backend;
 
@@ -61,6 +62,7 @@ pub fn Header() -> impl IntoView {
                 <option value="cpu">"CPU (wasm)"</option>
                 <option value="webgpu" disabled=move || state.timings.with(|t| t.webgpu_unavailable.is_some())>"WebGPU"</option>
             </select>
+            <DisplayButtons />
         </header>
         <div class="status-bar">
             <p class="status" data-testid="model-status" data-state=move || state.status.with(|s| s.state())>

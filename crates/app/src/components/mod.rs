@@ -9,5 +9,6 @@ pub mod header;
 pub mod inside;
 pub mod learn;
 pub mod panic_banner;
+pub mod shortcuts;
 pub mod timeline;
 pub mod train;

@@ -2,6 +2,7 @@
 //! backend, step, back, reset). Tensors and the generator stay in local stores; components only
 //! see the plain-data `Snapshot` and the records derived from it.
 
+pub mod display;
 pub mod experiments;
 pub mod inside;
 pub mod learn;
@@ -472,6 +473,7 @@ impl AppState {
                 }
             }
             self.set_ready();
+            crate::web::offline::keep_for_offline();
             if url_backend.is_none() {
                 self.offer_webgpu().await;
             }

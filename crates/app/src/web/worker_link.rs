@@ -5,10 +5,35 @@ use glassbox_browser::protocol::{self, Command, Event};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
+use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker, WorkerOptions, WorkerType};
 
-/// Trunk emits the worker's module loader under this name (see `web/index.html`).
-const WORKER_SCRIPT: &str = "./glassbox-train-worker_loader.js";
+#[wasm_bindgen]
+extern "C" {
+    type ImportMeta;
+
+    #[wasm_bindgen(method, getter)]
+    fn url(this: &ImportMeta) -> String;
+
+    /// `import.meta` of the page's wasm-bindgen module (the glue trunk names with a hash).
+    #[wasm_bindgen(thread_local_v2, js_namespace = import, js_name = meta)]
+    static IMPORT_META: ImportMeta;
+}
+
+/// A module script that starts this same wasm module in a worker, where `main` serves training
+/// (`crate::worker`). The page sends it the compiled module as its first message
+/// ([`wasm_bindgen::module`]), so nothing is downloaded or compiled twice.
+fn worker_script() -> Result<String, JsValue> {
+    let glue = IMPORT_META.with(ImportMeta::url);
+    let source = format!(
+        "import init from {glue:?};\n\
+         addEventListener('message', (e) => init({{ module_or_path: e.data }}), {{ once: true }});\n"
+    );
+    let options = BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let blob =
+        Blob::new_with_str_sequence_and_options(&js_sys::Array::of1(&source.into()), &options)?;
+    Url::create_object_url_with_blob(&blob)
+}
 
 struct Link {
     worker: Worker,
@@ -49,7 +74,9 @@ impl WorkerLink {
         }
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
-        let worker = Worker::new_with_options(WORKER_SCRIPT, &options)
+        let worker = worker_script()
+            .and_then(|script| Worker::new_with_options(&script, &options))
+            .and_then(|worker| worker.post_message(&wasm_bindgen::module()).map(|_| worker))
             .map_err(|e| format!("cannot start the training worker: {e:?}"))?;
         let receive =
             Closure::<dyn Fn(MessageEvent)>::new(

@@ -32,7 +32,8 @@ pub fn TeacherPanel() -> impl IntoView {
                 })}
             </p>
             <div class="row">
-                <div class="scroll-y">
+                // Focusable, so keyboard users can scroll the table.
+                <div class="scroll-y" tabindex="0" role="region" aria-label="Predictions of the one pass">
                     <table class="tf-table">
                         <thead><tr><th>"pos"</th><th>"token"</th><th>"predicted next"</th><th>"actual next"</th><th>"cross-entropy"</th>
                             <th>"one token per pass"</th></tr></thead>

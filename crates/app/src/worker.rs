@@ -1,6 +1,10 @@
 //! The training worker: trains in its own thread so the page stays responsive. It owns the
 //! [`TrainingRun`], takes commands from the page between steps and reports every step; the page
 //! keeps the saved checkpoints and draws.
+//!
+//! It is the page's own wasm module started in a Web Worker (see `web/worker_link.rs`): one
+//! download, already in the browser's cache, instead of a second 23 MB module. `main` sends a
+//! worker here instead of mounting the page.
 
 use futures_channel::mpsc::{UnboundedReceiver, unbounded};
 use futures_util::StreamExt;
@@ -269,8 +273,13 @@ async fn serve(mut inbox: UnboundedReceiver<Message>) {
     }
 }
 
-fn main() {
-    glassbox_browser::start_module();
+/// Whether this instance of the module runs in the training worker (not the page).
+pub fn is_worker() -> bool {
+    js_sys::global().is_instance_of::<DedicatedWorkerGlobalScope>()
+}
+
+/// Takes the page's commands and trains until the worker is closed.
+pub fn run() {
     let (outbox, inbox) = unbounded::<Message>();
     let receive = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
         match protocol::decode::<Command>(&event.data()) {
