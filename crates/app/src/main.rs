@@ -20,6 +20,7 @@ use components::shortcuts::Shortcuts;
 use components::timeline::Timeline;
 use components::train::TrainView;
 use glassbox_page::learn::first_tab;
+use glassbox_page::shortcuts::Shortcut;
 use leptos::prelude::*;
 use state::display::DisplayState;
 use state::experiments::ExperimentState;
@@ -99,14 +100,11 @@ fn Tabs() -> impl IntoView {
     let state = expect_context::<AppState>();
     let train = expect_context::<TrainState>();
     let tab = move |view: Tab, testid: &'static str| {
-        let key = Tab::ALL
-            .iter()
-            .position(|&t| t == view)
-            .map_or(0, |i| i + 1);
+        let key = Shortcut::Open(view).key().unwrap_or_default();
         view! {
             <button role="tab" data-testid=testid class:active=move || state.view.get() == view
                 aria-selected=move || (state.view.get() == view).to_string()
-                aria-keyshortcuts=key.to_string() title=format!("{} ({key})", view.label())
+                aria-keyshortcuts=key title=format!("{} ({key})", view.label())
                 on:click=move |_| state.view.set(view)>{view.label()}</button>
         }
     };

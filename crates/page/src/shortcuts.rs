@@ -53,6 +53,12 @@ impl Shortcut {
         KEYS.iter().find(|(k, _)| *k == key).map(|&(_, s)| s)
     }
 
+    /// The first key of the shortcut, as a `KeyboardEvent.key` value (for `aria-keyshortcuts`
+    /// and a tooltip), if the table has one.
+    pub fn key(self) -> Option<&'static str> {
+        KEYS.iter().find(|&&(_, s)| s == self).map(|&(k, _)| k)
+    }
+
     /// Whether the key is one the focused control would also act on (a button or a link
     /// activates on Space), so that the shortcut must leave it to the control.
     pub fn activates_controls(key: &str) -> bool {
@@ -141,12 +147,14 @@ mod tests {
 
     #[test]
     fn every_tab_has_a_number_key() {
-        for tab in Tab::ALL {
-            assert!(
-                KEYS.iter().any(|&(_, s)| s == Shortcut::Open(tab)),
+        for (i, tab) in Tab::ALL.into_iter().enumerate() {
+            assert_eq!(
+                Shortcut::Open(tab).key(),
+                Some((i + 1).to_string().as_str()),
                 "{tab:?}"
             );
         }
+        assert_eq!(Shortcut::Step.key(), Some("ArrowRight"));
     }
 
     #[test]

@@ -64,11 +64,11 @@ pub fn Shortcuts() -> impl IntoView {
 pub fn DisplayButtons() -> impl IntoView {
     let display = expect_context::<DisplayState>();
     view! {
-        <button class="secondary small" data-testid="shortcuts-button" aria-keyshortcuts="?"
+        <button class="secondary small" data-testid="shortcuts-button" aria-keyshortcuts=Shortcut::Help.key()
             title="Keyboard shortcuts (?)" on:click=move |_| display.shortcuts_open.update(|o| *o = !*o)>
             "Keys ?"
         </button>
-        <button class="secondary small" data-testid="presenter-toggle" aria-keyshortcuts="p"
+        <button class="secondary small" data-testid="presenter-toggle" aria-keyshortcuts=Shortcut::Presenter.key()
             aria-pressed=move || display.presenter.get().to_string()
             title="Presenter mode: large type for a classroom projector (p)"
             on:click=move |_| display.presenter.update(|p| *p = !*p)>
