@@ -4,11 +4,12 @@
 #   scripts/serve.sh [port]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/phase.sh
 scripts/setup.sh
-export PATH="$PWD/tools/node_modules/.bin:$PATH" TRUNK_OFFLINE=true
-echo "== building the web app (trunk build; a first build compiles burn and wgpu for wasm32)"
-cargo fetch --target wasm32-unknown-unknown
-trunk build
-echo "== compressing it for the wire"
-node scripts/precompress.mjs dist
+export PATH="$PWD/tools/bin:$PWD/tools/node_modules/.bin:$PATH" TRUNK_OFFLINE=true
+cargo fetch --quiet --target wasm32-unknown-unknown
+phase "building the web app (trunk build)" "about 20 minutes: burn and wgpu for wasm32; 2-3 after a change" \
+  trunk build
+phase "compressing it for the wire" "about a minute; skipped for unchanged files" \
+  node scripts/precompress.mjs dist
 exec node scripts/static-server.mjs dist "${1:-8080}"

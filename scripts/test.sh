@@ -2,16 +2,18 @@
 # Runs every test: native unit and end-to-end tests, then the web app in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/phase.sh
 scripts/setup.sh --browser
-export PATH="$PWD/tools/node_modules/.bin:$PATH" TRUNK_OFFLINE=true
+export PATH="$PWD/tools/bin:$PWD/tools/node_modules/.bin:$PATH" TRUNK_OFFLINE=true
 
-echo "== native: build and test (release profile, shared with the CLI build)"
-cargo build --release --workspace --exclude glassbox-app --exclude glassbox-browser --bins
-cargo test --release --workspace --exclude glassbox-app --exclude glassbox-browser
+phase "native: build (release profile, shared with the CLI)" "about 10 minutes" \
+  cargo build --release --workspace --exclude glassbox-app --exclude glassbox-browser --bins
+phase "native: unit and end-to-end tests" "about 3 minutes" \
+  cargo test --release --workspace --exclude glassbox-app --exclude glassbox-browser
 
-echo "== web: build with trunk"
-cargo fetch --target wasm32-unknown-unknown
-trunk build
+cargo fetch --quiet --target wasm32-unknown-unknown
+phase "web: build with trunk" "about 20 minutes: burn and wgpu for wasm32; 2-3 after a change" \
+  trunk build
 
-echo "== web: end-to-end in headless Chromium"
-node --test tests/e2e/
+phase "web: end-to-end in headless Chromium" "about 15 minutes" \
+  node --test tests/e2e/

@@ -140,6 +140,47 @@ fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
+#[test]
+fn the_shipped_f16_model_widens_to_f32_exactly_and_narrows_back_to_the_same_bytes() {
+    let dir = scratch("precision");
+    let wide = dir.join("wide.safetensors");
+    let narrow = dir.join("narrow.safetensors");
+    let export = |model: &Path, out: &Path, precision: &str| {
+        let out = glassbox(&[
+            "export",
+            "--model",
+            path_str(model),
+            "--out",
+            path_str(out),
+            "--precision",
+            precision,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    export(Path::new(SHIPPED_MODEL), &wide, "f32");
+    export(&wide, &narrow, "f16");
+    let shipped = std::fs::read(SHIPPED_MODEL).unwrap();
+    let wide_len = std::fs::metadata(&wide).unwrap().len() as f64;
+    assert!(
+        (1.9..2.1).contains(&(wide_len / shipped.len() as f64)),
+        "f32 is twice the f16 file: {wide_len} against {}",
+        shipped.len()
+    );
+    assert_eq!(std::fs::read(&narrow).unwrap(), shipped, "f16 → f32 → f16");
+    let greedy = |model: &Path| {
+        let args = ["generate", "--model", path_str(model), "--prompt", "KING:"];
+        let out = glassbox(&[&args[..], &["--strategy", "greedy", "--max-new", "40"]].concat());
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(
+        greedy(&wide),
+        greedy(Path::new(SHIPPED_MODEL)),
+        "the same values"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Exit status 1 and exactly one line on stderr, naming `expected`; no panic, no usage text.
 fn assert_one_line_failure(args: &[&str], expected: &str) -> String {
     let out = glassbox(args);

@@ -57,6 +57,59 @@ struct Metadata {
     weights_crc32: u32,
 }
 
+/// How a checkpoint file stores its weights. Training writes f32, so a resumed run continues
+/// exactly; f16 halves a file that is only run, such as the shipped model the page downloads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Precision {
+    /// 4 bytes a weight, exactly as trained.
+    #[default]
+    F32,
+    /// 2 bytes a weight, each rounded to the nearest f16 (relative error at most 2^-11).
+    F16,
+}
+
+impl Precision {
+    fn dtype(self) -> Dtype {
+        match self {
+            Self::F32 => Dtype::F32,
+            Self::F16 => Dtype::F16,
+        }
+    }
+
+    /// `data` as this precision stores it, read back as f32: what a reader of the file gets.
+    fn stored(self, data: &[f32]) -> Vec<f32> {
+        match self {
+            Self::F32 => data.to_vec(),
+            Self::F16 => data
+                .iter()
+                .map(|&v| half::f16::from_f32(v).to_f32())
+                .collect(),
+        }
+    }
+
+    fn le_bytes(self, data: &[f32]) -> Vec<u8> {
+        match self {
+            Self::F32 => data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            Self::F16 => data
+                .iter()
+                .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())
+                .collect(),
+        }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "f32" => Ok(Self::F32),
+            "f16" => Ok(Self::F16),
+            other => Err(format!("`{other}` is not a precision: f32 or f16")),
+        }
+    }
+}
+
 /// A model with everything needed to run it, train it further and save it again.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Checkpoint {
@@ -72,6 +125,8 @@ pub struct Checkpoint {
     pub param_ids: BTreeMap<String, u64>,
     /// burn's optimizer record, to resume training exactly.
     pub optimizer_state: Option<Vec<u8>>,
+    /// How the file stores the weights: as read, and as `to_bytes` writes them.
+    pub precision: Precision,
 }
 
 fn corrupt(msg: impl Into<String>) -> GlassboxError {
@@ -261,10 +316,6 @@ fn weights_crc(weights: &Weights) -> u32 {
     hasher.finalize()
 }
 
-fn le_bytes(data: &[f32]) -> Vec<u8> {
-    data.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
 /// Float tensors of a safetensors file, upcast to f32 (f16 and bf16 accepted).
 pub fn weights_from_safetensors(file: &SafeTensors) -> Result<Weights> {
     let mut weights = Weights::new();
@@ -320,6 +371,7 @@ impl Checkpoint {
             weights,
             param_ids,
             optimizer_state,
+            precision: Precision::F32,
         })
     }
 
@@ -333,21 +385,40 @@ impl Checkpoint {
         model_from_weights(&self.config, &self.weights, &self.param_ids, device)
     }
 
-    /// The checkpoint file's bytes.
+    /// The checkpoint file's bytes, the weights stored at `self.precision`. The checksum covers
+    /// the values as stored, so the file checks against what a reader gets.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let precision = self.precision;
+        let stored: Weights = self
+            .weights
+            .iter()
+            .map(|(name, t)| {
+                let data = precision.stored(&t.data);
+                (
+                    name.clone(),
+                    WeightTensor {
+                        shape: t.shape.clone(),
+                        data,
+                    },
+                )
+            })
+            .collect();
         let metadata = Metadata {
             format_version: FORMAT_VERSION,
             config: self.config.clone(),
             tokenizer: self.tokenizer.clone(),
             training: self.training.clone(),
             param_ids: self.param_ids.clone(),
-            weights_crc32: weights_crc(&self.weights),
+            weights_crc32: weights_crc(&stored),
         };
         let json = serde_json::to_string(&metadata).map_err(|e| corrupt(e.to_string()))?;
         let buffers: Vec<(String, Vec<usize>, Dtype, Vec<u8>)> = self
             .weights
             .iter()
-            .map(|(name, t)| (name.clone(), t.shape.clone(), Dtype::F32, le_bytes(&t.data)))
+            .map(|(name, t)| {
+                let bytes = precision.le_bytes(&t.data);
+                (name.clone(), t.shape.clone(), precision.dtype(), bytes)
+            })
             .chain(self.optimizer_state.iter().map(|s| {
                 (
                     OPTIMIZER_TENSOR.to_string(),
@@ -399,6 +470,16 @@ impl Checkpoint {
             )));
         }
         let weights = weights_from_safetensors(&file)?;
+        let all_f16 = file
+            .tensors()
+            .iter()
+            .filter(|(name, _)| name != OPTIMIZER_TENSOR)
+            .all(|(_, view)| view.dtype() == Dtype::F16);
+        let precision = if all_f16 && !weights.is_empty() {
+            Precision::F16
+        } else {
+            Precision::F32
+        };
         // The same shape check as a GPT-2 folder's, before any tensor exists.
         check_weights(&metadata.config, &weights)?;
         if weights_crc(&weights) != metadata.weights_crc32 {
@@ -417,6 +498,7 @@ impl Checkpoint {
             weights,
             param_ids: metadata.param_ids,
             optimizer_state,
+            precision,
         })
     }
 
@@ -505,6 +587,59 @@ mod tests {
             |m: &Gpt| block_on(read_floats(m.forward(m.token_tensor(&[TOKENS.to_vec()])))).unwrap();
         assert_eq!(logits(&model), logits(&reloaded));
         assert_eq!(loaded.to_bytes().unwrap(), bytes);
+    }
+
+    #[test]
+    fn an_f16_file_is_half_the_size_reads_back_rounded_and_resaves_identically() {
+        let (_, checkpoint) = checkpoint();
+        let full = checkpoint.to_bytes().unwrap();
+        let half = Checkpoint {
+            precision: Precision::F16,
+            ..checkpoint.clone()
+        };
+        let bytes = half.to_bytes().unwrap();
+        let floats: usize = checkpoint.weights.values().map(|t| t.data.len()).sum();
+        // 2 bytes saved a weight, give or take the header's shorter offsets and its padding.
+        let saved = full.len() - bytes.len();
+        assert!(
+            saved.abs_diff(2 * floats) < 64,
+            "{saved} bytes saved on {floats} weights"
+        );
+        let loaded = Checkpoint::from_bytes(&bytes).unwrap();
+        assert_eq!(loaded.precision, Precision::F16);
+        for (name, original) in &checkpoint.weights {
+            let read = &loaded.weights[name];
+            assert_eq!(read.shape, original.shape);
+            for (&r, &o) in read.data.iter().zip(&original.data) {
+                assert!(
+                    (r - o).abs() <= o.abs() * 2f32.powi(-11) + 1e-7,
+                    "{name}: {o} read as {r}"
+                );
+            }
+        }
+        assert_eq!(loaded.to_bytes().unwrap(), bytes, "re-saved byte for byte");
+        let widened = Checkpoint {
+            precision: Precision::F32,
+            ..loaded.clone()
+        };
+        let widened = Checkpoint::from_bytes(&widened.to_bytes().unwrap()).unwrap();
+        assert_eq!(
+            widened.weights, loaded.weights,
+            "f16 values are exact in f32"
+        );
+        assert_eq!(widened.precision, Precision::F32);
+    }
+
+    #[test]
+    fn precision_parses_its_two_names_only() {
+        assert_eq!("f16".parse::<Precision>(), Ok(Precision::F16));
+        assert_eq!("f32".parse::<Precision>(), Ok(Precision::F32));
+        assert!(
+            "bf16"
+                .parse::<Precision>()
+                .unwrap_err()
+                .contains("f32 or f16")
+        );
     }
 
     #[test]

@@ -235,6 +235,7 @@ pub fn from_files(files: &Gpt2Files) -> Result<Checkpoint> {
         weights,
         param_ids: Default::default(),
         optimizer_state: None,
+        precision: Default::default(),
     };
     checkpoint.check_weight_shapes()?;
     Ok(checkpoint)
