@@ -8,7 +8,7 @@ source scripts/phase.sh
 scripts/setup.sh
 export PATH="$PWD/tools/bin:$PWD/tools/node_modules/.bin:$PATH" TRUNK_OFFLINE=true
 cargo fetch --quiet --target wasm32-unknown-unknown
-phase "building the web app (trunk build)" "about 20 minutes: burn and wgpu for wasm32; 2-3 after a change" \
+phase "building the web app (trunk build)" "about 15 minutes: burn and wgpu for wasm32; 2-3 after a change" \
   trunk build
 phase "compressing it for the wire" "about a minute; skipped for unchanged files" \
   node scripts/precompress.mjs dist

@@ -50,6 +50,24 @@ test('generate, go back, pick heads, switch one off, train and pause: keyboard o
   assert.deepEqual([primary.layer, primary.head], [moved.layer, moved.head], 'the focused head is the selected one');
   assert.equal(await stepCount(page), 4, 'arrows on the grid do not step');
 
+  // The large heatmap takes the focus; the arrow keys walk its cells and the read-out names each.
+  await tabTo(page, '[data-testid="attention-detail-canvas"]');
+  const readout = () => page.getByTestId('attention-detail-hover').textContent();
+  const last = await readout();
+  const cell = /^query (\d+) “.*” → key (\d+) “.*”: (0\.\d{4}|1\.0000)$/s;
+  const [, q0, k0] = last.match(cell) ?? assert.fail(`the focused map reads its last cell: ${last}`);
+  assert.equal(q0, k0, 'it starts on the last query attending to itself');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowUp');
+  const [, q1, k1] = (await readout()).match(cell) ?? assert.fail(await readout());
+  assert.deepEqual([Number(q1), Number(k1)], [Number(q0) - 1, Number(k0) - 1]);
+  await page.keyboard.press('ArrowRight');
+  assert.match(await readout(), /masked \(the future is hidden\)/, 'a future key reads as masked');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown'); // at the edge: stays, and does not step
+  assert.equal(await stepCount(page), 4, 'arrows on the heatmap do not step or go back');
+  await screenshot(page, 'keyboard-heatmap-cell');
+
   // 3 opens Inside; a head is switched off from its toggle.
   await page.keyboard.press('Escape'); // nothing open: harmless
   await page.evaluate(() => document.activeElement.blur());

@@ -1,5 +1,6 @@
 //! `glassbox`: train, evaluate, generate with and look inside the Glassbox GPT from a terminal.
 
+mod allocator;
 mod bench;
 mod bench_gpt2;
 mod checks;
@@ -53,6 +54,7 @@ fn negative_numbers_are_values(command: ClapCommand) -> ClapCommand {
 }
 
 fn main() {
+    allocator::keep_freed_memory();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => match error.kind() {

@@ -282,7 +282,8 @@ fn cell_text(labels: &[String], size: usize, values: &[f32], q: usize, k: usize)
     })
 }
 
-/// One large heatmap with token labels, hover read-out, legend and PNG download.
+/// One large heatmap with token labels, a read-out of the cell under the mouse or reached with the
+/// arrow keys (the map takes the focus), legend and PNG download.
 #[component]
 fn Heatmap(
     testid: &'static str,
@@ -295,6 +296,8 @@ fn Heatmap(
     let canvas = NodeRef::<Canvas>::new();
     let layout = StoredValue::new(Layout::default());
     let hover = RwSignal::new(None::<String>);
+    // The (query, key) the arrow keys have reached while the map has the focus.
+    let cursor = RwSignal::new(None::<(usize, usize)>);
     let comparing = move || state.compare.get();
     let row_width = StoredValue::new(None::<f64>);
 
@@ -309,15 +312,12 @@ fn Heatmap(
         // As large as the row allows (a third of it each when comparing).
         let width = details_width(&el, row_width);
         let max_side = (width / if comparing() { 3.0 } else { 1.0 } - 120.0).clamp(120.0, 560.0);
-        layout.set_value(heatmap::draw_detail(
-            &el,
-            size,
-            &values,
-            &labels,
-            scale.get(),
-            &title,
-            max_side,
-        ));
+        let drawn =
+            heatmap::draw_detail(&el, size, &values, &labels, scale.get(), &title, max_side);
+        if let Some(cell) = cursor.get().filter(|&(q, k)| q < size && k < size) {
+            heatmap::outline_cell(&el, &drawn, cell);
+        }
+        layout.set_value(drawn);
     });
 
     let on_move = move |ev: web_sys::MouseEvent| {
@@ -328,6 +328,40 @@ fn Heatmap(
             cell_text(&window_labels(state), size, &values, q, k)
         });
         hover.set(text);
+    };
+    // Every arrow key is the map's while it has the focus, even at its edge: the page's own arrow
+    // shortcuts (step, back) would otherwise fire from inside it.
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let key = ev.key();
+        let Some(size) = data.with_untracked(|d| d.as_ref().map(|d| d.0)) else {
+            return;
+        };
+        if size == 0 || !key.starts_with("Arrow") {
+            return;
+        }
+        ev.prevent_default();
+        let from = cursor
+            .get_untracked()
+            .filter(|&(q, k)| q < size && k < size)
+            .unwrap_or((size - 1, size - 1));
+        cursor.set(Some(
+            glassbox_page::shortcuts::grid_move(&key, from, (size, size)).unwrap_or(from),
+        ));
+    };
+    // A click picks the cell the arrow keys go on from.
+    let on_click = move |ev: web_sys::MouseEvent| {
+        let Some(el) = canvas.get() else { return };
+        let (x, y) = canvas_point(&el, &ev);
+        if let Some(cell) = layout.get_value().cell_at(x, y) {
+            cursor.set(Some(cell));
+        }
+    };
+    let cursor_text = move || {
+        let (q, k) = cursor.get()?;
+        let (size, values, _) = data.get()?;
+        (q < size && k < size)
+            .then(|| cell_text(&window_labels(state), size, &values, q, k))
+            .flatten()
     };
     let save = move |_| {
         if let Some(el) = canvas.get() {
@@ -344,11 +378,20 @@ fn Heatmap(
         <figure class="heatmap" data-testid=testid
             data-layer=move || view.map(|v| v.get().layer().to_string())
             data-head=move || view.map(|v| head_attr(v.get()))>
-            <canvas node_ref=canvas on:mousemove=on_move on:mouseleave=move |_| hover.set(None)></canvas>
+            <canvas node_ref=canvas tabindex="0" data-testid=format!("{testid}-canvas")
+                aria-label="Attention heatmap: the arrow keys move from cell to cell, and the line below reads each one"
+                aria-describedby=format!("{testid}-readout")
+                on:mousemove=on_move on:mouseleave=move |_| hover.set(None)
+                on:keydown=on_key on:click=on_click
+                on:focus=move |_| cursor.set(data.with_untracked(|d| {
+                    d.as_ref().filter(|d| d.0 > 0).map(|d| (d.0 - 1, d.0 - 1))
+                }))
+                on:blur=move |_| cursor.set(None)></canvas>
             <figcaption>
-                <span class="hover" data-testid=format!("{testid}-hover")>
-                    {move || hover.get().unwrap_or_else(|| if data.with(Option::is_some) {
-                        "Hover a cell to read (query, key, weight).".into()
+                <span class="hover" data-testid=format!("{testid}-hover") id=format!("{testid}-readout")
+                    aria-live="polite">
+                    {move || hover.get().or_else(cursor_text).unwrap_or_else(|| if data.with(Option::is_some) {
+                        "Hover a cell, or focus the map and use the arrow keys, to read (query, key, weight).".into()
                     } else {
                         "Press Step to see attention.".into()
                     })}

@@ -264,6 +264,19 @@ pub fn draw_detail(
     layout
 }
 
+/// A frame around cell (query `q`, key `k`) of a heatmap drawn by [`draw_detail`]: the cell the
+/// keyboard has reached.
+pub fn outline_cell(canvas: &HtmlCanvasElement, layout: &Layout, (q, k): (usize, usize)) {
+    let Some(ctx) = context(canvas) else { return };
+    ctx.set_stroke_style_str(theme().text);
+    ctx.set_line_width(2.0);
+    // Centred on the cell, at least 4 px across so a 2-px cell of a long context still shows.
+    let side = layout.cell.max(4.0) + 2.0;
+    let centre = |origin: f64, index: usize| origin + (index as f64 + 0.5) * layout.cell;
+    let (x, y) = (centre(layout.left, k), centre(layout.top, q));
+    ctx.stroke_rect(x - side / 2.0, y - side / 2.0, side, side);
+}
+
 /// The whole square hatched, so a hidden cell never reads as a weight of 0.
 fn draw_hatch(ctx: &CanvasRenderingContext2d, layout: &Layout, side: f64, theme: &Theme) {
     ctx.set_fill_style_str(theme.masked);
