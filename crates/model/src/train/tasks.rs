@@ -271,35 +271,42 @@ mod tests {
 
     #[test]
     fn two_blocks_trained_on_the_induction_task_grow_an_induction_head() {
-        let task = ToyTask::Induction;
-        let settings = task.run_settings();
-        let steps = settings.train.total_steps;
-        let mut run =
-            TrainingRun::start(settings, &task.corpus(1), None, &Device::flex().autodiff())
-                .unwrap();
-        let untrained = block_on(run.observe()).unwrap();
-        for _ in 0..steps {
-            block_on(run.train_step(|| 0.0)).unwrap();
-        }
-        let last = run.record.snapshots.len() - 1;
-        assert_eq!(run.record.snapshots[last].step, steps);
-        let named = |index: usize| run.record.head_patterns(index);
-        assert!(
-            untrained.snapshot.is_some() && named(0).is_empty(),
-            "an untrained head already had a pattern: {:?}",
-            named(0)
-        );
-        let found = named(last);
-        assert!(
-            found
-                .iter()
-                .any(|&(_, _, p, _)| p == HeadPattern::Induction),
-            "no induction head: {found:?}"
-        );
-        let curve = &run.record.curve;
-        assert!(
-            curve.last().unwrap().loss < 0.8 * curve[0].loss,
-            "the loss barely fell"
-        );
+        // One thread: the same reductions in the same order however loaded the machine is.
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        one_thread.install(|| {
+            let task = ToyTask::Induction;
+            let settings = task.run_settings();
+            let steps = settings.train.total_steps;
+            let mut run =
+                TrainingRun::start(settings, &task.corpus(1), None, &Device::flex().autodiff())
+                    .unwrap();
+            let untrained = block_on(run.observe()).unwrap();
+            for _ in 0..steps {
+                block_on(run.train_step(|| 0.0)).unwrap();
+            }
+            let last = run.record.snapshots.len() - 1;
+            assert_eq!(run.record.snapshots[last].step, steps);
+            let named = |index: usize| run.record.head_patterns(index);
+            assert!(
+                untrained.snapshot.is_some() && named(0).is_empty(),
+                "an untrained head already had a pattern: {:?}",
+                named(0)
+            );
+            let found = named(last);
+            assert!(
+                found
+                    .iter()
+                    .any(|&(_, _, p, _)| p == HeadPattern::Induction),
+                "no induction head: {found:?}"
+            );
+            let curve = &run.record.curve;
+            assert!(
+                curve.last().unwrap().loss < 0.8 * curve[0].loss,
+                "the loss barely fell"
+            );
+        });
     }
 }
