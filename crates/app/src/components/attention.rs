@@ -269,8 +269,14 @@ fn canvas_point(el: &web_sys::HtmlCanvasElement, ev: &web_sys::MouseEvent) -> (f
     )
 }
 
-/// The hover read-out of cell (query `q`, key `k`).
+/// `cell` if it lies in a `size × size` map: a cell kept from a longer window may not.
+fn in_map(cell: Option<(usize, usize)>, size: usize) -> Option<(usize, usize)> {
+    cell.filter(|&(q, k)| q < size && k < size)
+}
+
+/// The read-out of cell (query `q`, key `k`); `None` outside the map.
 fn cell_text(labels: &[String], size: usize, values: &[f32], q: usize, k: usize) -> Option<String> {
+    in_map(Some((q, k)), size)?;
     let (ql, kl) = (labels.get(q)?, labels.get(k)?);
     Some(if k > q {
         format!("query {q} “{ql}” → key {k} “{kl}”: masked (the future is hidden)")
@@ -314,7 +320,7 @@ fn Heatmap(
         let max_side = (width / if comparing() { 3.0 } else { 1.0 } - 120.0).clamp(120.0, 560.0);
         let drawn =
             heatmap::draw_detail(&el, size, &values, &labels, scale.get(), &title, max_side);
-        if let Some(cell) = cursor.get().filter(|&(q, k)| q < size && k < size) {
+        if let Some(cell) = in_map(cursor.get(), size) {
             heatmap::outline_cell(&el, &drawn, cell);
         }
         layout.set_value(drawn);
@@ -340,10 +346,7 @@ fn Heatmap(
             return;
         }
         ev.prevent_default();
-        let from = cursor
-            .get_untracked()
-            .filter(|&(q, k)| q < size && k < size)
-            .unwrap_or((size - 1, size - 1));
+        let from = in_map(cursor.get_untracked(), size).unwrap_or((size - 1, size - 1));
         cursor.set(Some(
             glassbox_page::shortcuts::grid_move(&key, from, (size, size)).unwrap_or(from),
         ));
@@ -359,9 +362,7 @@ fn Heatmap(
     let cursor_text = move || {
         let (q, k) = cursor.get()?;
         let (size, values, _) = data.get()?;
-        (q < size && k < size)
-            .then(|| cell_text(&window_labels(state), size, &values, q, k))
-            .flatten()
+        cell_text(&window_labels(state), size, &values, q, k)
     };
     let save = move |_| {
         if let Some(el) = canvas.get() {

@@ -2,6 +2,7 @@
 //! (`transformer.*`, LM head tied), and JSON metadata holding the config, the tokenizer, the
 //! training record and a CRC-32 of the weights. Loadable from bytes, so the browser can fetch it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
@@ -76,10 +77,11 @@ impl Precision {
         }
     }
 
-    /// `data` as this precision stores it, read back as f32: what a reader of the file gets.
-    fn stored(self, data: &[f32]) -> Vec<f32> {
+    /// `data` as this precision stores it, read back as f32: what a reader of the file gets (in
+    /// f32, `data` itself, not a copy).
+    fn stored(self, data: &[f32]) -> Cow<'_, [f32]> {
         match self {
-            Self::F32 => data.to_vec(),
+            Self::F32 => Cow::Borrowed(data),
             Self::F16 => data
                 .iter()
                 .map(|&v| half::f16::from_f32(v).to_f32())
@@ -87,6 +89,7 @@ impl Precision {
         }
     }
 
+    /// The file's bytes for `data` (exact for values [`Precision::stored`] returned).
     fn le_bytes(self, data: &[f32]) -> Vec<u8> {
         match self {
             Self::F32 => data.iter().flat_map(|v| v.to_le_bytes()).collect(),
@@ -306,10 +309,19 @@ pub async fn read_weights(model: &Gpt) -> Result<(Weights, BTreeMap<String, u64>
 }
 
 fn weights_crc(weights: &Weights) -> u32 {
+    tensors_crc(
+        weights
+            .iter()
+            .map(|(name, t)| (name.as_str(), t.data.as_slice())),
+    )
+}
+
+/// The CRC-32 of (name, values) pairs in order: what `weights_crc32` in the metadata holds.
+fn tensors_crc<'a>(tensors: impl Iterator<Item = (&'a str, &'a [f32])>) -> u32 {
     let mut hasher = crc32fast::Hasher::new();
-    for (name, tensor) in weights {
+    for (name, data) in tensors {
         hasher.update(name.as_bytes());
-        for v in &tensor.data {
+        for v in data {
             hasher.update(&v.to_le_bytes());
         }
     }
@@ -389,19 +401,10 @@ impl Checkpoint {
     /// the values as stored, so the file checks against what a reader gets.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let precision = self.precision;
-        let stored: Weights = self
+        let stored: Vec<(&String, &WeightTensor, Cow<[f32]>)> = self
             .weights
             .iter()
-            .map(|(name, t)| {
-                let data = precision.stored(&t.data);
-                (
-                    name.clone(),
-                    WeightTensor {
-                        shape: t.shape.clone(),
-                        data,
-                    },
-                )
-            })
+            .map(|(name, t)| (name, t, precision.stored(&t.data)))
             .collect();
         let metadata = Metadata {
             format_version: FORMAT_VERSION,
@@ -409,15 +412,18 @@ impl Checkpoint {
             tokenizer: self.tokenizer.clone(),
             training: self.training.clone(),
             param_ids: self.param_ids.clone(),
-            weights_crc32: weights_crc(&stored),
+            weights_crc32: tensors_crc(
+                stored
+                    .iter()
+                    .map(|(name, _, data)| (name.as_str(), &data[..])),
+            ),
         };
         let json = serde_json::to_string(&metadata).map_err(|e| corrupt(e.to_string()))?;
-        let buffers: Vec<(String, Vec<usize>, Dtype, Vec<u8>)> = self
-            .weights
+        let buffers: Vec<(String, Vec<usize>, Dtype, Vec<u8>)> = stored
             .iter()
-            .map(|(name, t)| {
-                let bytes = precision.le_bytes(&t.data);
-                (name.clone(), t.shape.clone(), precision.dtype(), bytes)
+            .map(|(name, t, data)| {
+                let bytes = precision.le_bytes(data);
+                (name.to_string(), t.shape.clone(), precision.dtype(), bytes)
             })
             .chain(self.optimizer_state.iter().map(|s| {
                 (
