@@ -170,7 +170,8 @@ fn find_cycle(graph: &Graph) -> Option<Vec<String>> {
 /// The model crate's layer of a module (its top-level folder or leaf file).
 fn model_layer(module: &str) -> usize {
     match module.split("::").next().unwrap() {
-        "error" | "units" | "ceilings" | "config" | "shapes" | "limits" | "probs" | "readback" => 0,
+        "error" | "units" | "ceilings" | "config" | "shapes" | "limits" | "probs" | "readback"
+        | "kernels" => 0,
         "nn" | "tokenize" => 1,
         "trace" | "io" => 2,
         "decode" => 3,

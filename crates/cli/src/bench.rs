@@ -73,6 +73,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "preset": preset.name(),
         "train_batch": args.batch,
         "train_tokens_per_s": train_tokens_per_s,
+        "vocab_size": config.vocab_size,
         "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
     });
     let n = args.gen_tokens.min(model.context_length() - 1);

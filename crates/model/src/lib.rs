@@ -3,7 +3,8 @@
 //!
 //! Layers, each using only those before it:
 //! - leaves: [`error`], [`units`], [`config`] (and [`shapes`], real models' shapes counted by its
-//!   formula), [`limits`], [`probs`], [`readback`];
+//!   formula), [`limits`], [`probs`], [`readback`],
+//!   [`kernels`] (fused CPU ops with hand-written backward passes, beside their references);
 //! - [`nn`] (the GPT's modules) and [`tokenize`] (text ↔ ids);
 //! - [`trace`] (a traced pass read back) and [`io`] (checkpoints, Hugging Face folders);
 //! - [`decode`] (from logits to the next token, step by step);
@@ -16,6 +17,7 @@ pub mod config;
 pub mod decode;
 pub mod error;
 pub mod io;
+pub mod kernels;
 pub mod limits;
 pub mod nn;
 pub mod probs;

@@ -229,7 +229,7 @@ mod tests {
         assert_eq!(MlpActivity::from_trace(trace, 2, 0), None);
         assert_eq!(activity.pre.len(), 64);
         for (pre, post) in activity.pre.iter().zip(&activity.post) {
-            let expected = crate::nn::mlp::gelu_tanh(burn::tensor::Tensor::<1>::from_floats(
+            let expected = crate::kernels::gelu_tanh(burn::tensor::Tensor::<1>::from_floats(
                 [*pre],
                 &model.device(),
             ))

@@ -2,10 +2,10 @@
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::softmax;
-use burn::tensor::{Bool, Device, Tensor};
+use burn::tensor::{Device, Tensor};
 
 use crate::config::GptConfig;
+use crate::kernels::causal_softmax;
 use crate::nn::cache::LayerKv;
 use crate::nn::head_mask::HeadGate;
 
@@ -34,8 +34,6 @@ pub struct AttentionOutput {
 pub struct AttentionInputs<'a> {
     /// The cached keys/values of earlier positions, if any.
     pub past: Option<&'a LayerKv>,
-    /// `true` where a query may NOT see a key: `[query, key]`.
-    pub future_mask: &'a Tensor<2, Bool>,
     /// The heads switched off, if any.
     pub head_gate: Option<HeadGate>,
     /// Keep the softmax probabilities (for the trace).
@@ -81,12 +79,8 @@ impl CausalSelfAttention {
             v = Tensor::cat(vec![past.values.clone(), v], 2);
         }
 
-        let scores = q.matmul(k.clone().swap_dims(2, 3)) / (head_dim as f64).sqrt();
-        let scores = scores.mask_fill(
-            inputs.future_mask.clone().unsqueeze::<4>(),
-            f32::NEG_INFINITY,
-        );
-        let mut probs = softmax(scores, 3);
+        let scores = q.matmul(k.clone().swap_dims(2, 3));
+        let mut probs = causal_softmax(scores, 1.0 / (head_dim as f32).sqrt());
         if let Some(gate) = &inputs.head_gate {
             probs = probs * gate.gate.clone();
         }

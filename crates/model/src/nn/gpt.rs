@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig};
-use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::config::GptConfig;
 use crate::nn::attention::AttentionInputs;
@@ -158,9 +158,6 @@ impl Gpt {
             "forward past the context length"
         );
         let mut x = self.embed(tokens, past_len);
-        // Query i sits at position past_len + i and may see keys 0..=past_len + i.
-        let future_mask =
-            Tensor::<2, Bool>::tril_mask([n_new, past_len + n_new], past_len as i64, &device);
         let mut trace = options
             .trace
             .then(|| TraceBuilder::new(&x, self.n_head(), past_len + n_new));
@@ -168,7 +165,6 @@ impl Gpt {
         for (layer, block) in self.h.iter().enumerate() {
             let attention = AttentionInputs {
                 past: cache.as_deref().and_then(|c| c.layer(layer)),
-                future_mask: &future_mask,
                 head_gate: options
                     .head_mask
                     .and_then(|m| m.gate(layer, self.n_head(), &device)),

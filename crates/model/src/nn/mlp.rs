@@ -2,10 +2,11 @@
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::{relu, sigmoid};
+use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use crate::config::{Activation, GptConfig};
+use crate::kernels::gelu_tanh;
 
 /// One block's MLP, with GPT-2's parameter names.
 #[derive(Module, Debug)]
@@ -71,16 +72,6 @@ impl Mlp {
             hidden,
         }
     }
-}
-
-/// GPT-2's `gelu_new`, `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`, computed as the identical
-/// `x·sigmoid(2·√(2/π)·(x + 0.044715·x³))` with the cube as two products: burn's own version
-/// (`powf` and `tanh`) took a third of CPU training time.
-pub fn gelu_tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    const TWO_SQRT_2_OVER_PI: f64 = 2.0 * 0.797_884_560_802_865_4;
-    let cube = x.clone() * x.clone() * x.clone();
-    let inner = (x.clone() + cube * 0.044715) * TWO_SQRT_2_OVER_PI;
-    x * sigmoid(inner)
 }
 
 /// `activation` applied elementwise to `x`.

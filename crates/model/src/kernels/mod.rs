@@ -1,0 +1,288 @@
+//! Fused CPU kernels with hand-written backward passes, for the ops whose burn decompositions
+//! dominated CPU training: GELU and attention's masked softmax. burn's autodiff has no fused
+//! version of either, so training ran each as a chain of full-size element-wise passes.
+//!
+//! They are a burn backend extension (`#[backend_extension]`) on the CPU backend, Flex, and its
+//! autodiff. Everywhere else (WebGPU, or tensors that are not f32) the `reference` of each op
+//! runs: the same function from burn's tensor ops, and the oracle the kernels are tested against.
+
+mod exp;
+mod gelu;
+mod rows;
+mod softmax;
+
+use std::borrow::Cow;
+use std::fmt::Debug;
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, Dispatch, DispatchDevice, Flex, backend_extension};
+use burn::tensor::{DType, Tensor, TensorData};
+
+/// The fused ops, on the backends that have them.
+#[backend_extension(Flex, Autodiff)]
+pub trait FusedOps: Backend {
+    /// GPT-2's `gelu_new`, element-wise.
+    fn fused_gelu_tanh(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// `softmax(scale·scores)` over the last axis, causally masked (see [`causal_softmax`]).
+    fn fused_causal_softmax(scores: FloatTensor<Self>, scale: f32) -> FloatTensor<Self>;
+}
+
+/// GPT-2's `gelu_new`, `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+pub fn gelu_tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if !fusable(&x) {
+        return gelu::reference(x);
+    }
+    Tensor::from_dispatch(<Dispatch as FusedOps>::fused_gelu_tanh(x.into_dispatch()))
+}
+
+/// `softmax(scale·scores)` over the keys of `[batch, head, queries, keys]` scores, where the
+/// queries are the last `queries` of the `keys` positions and each sees only itself and earlier
+/// keys: the probability of a later key is 0.
+pub fn causal_softmax(scores: Tensor<4>, scale: f32) -> Tensor<4> {
+    let [_, _, queries, keys] = scores.dims();
+    // The kernel takes the row maximum before scaling, so it needs `scale > 0`.
+    if !fusable(&scores) || queries > keys || scale.is_nan() || scale <= 0.0 {
+        return softmax::reference(scores, scale);
+    }
+    Tensor::from_dispatch(<Dispatch as FusedOps>::fused_causal_softmax(
+        scores.into_dispatch(),
+        scale,
+    ))
+}
+
+/// f32 on the CPU backend (with or without autodiff): where the kernels exist.
+fn fusable<const D: usize>(x: &Tensor<D>) -> bool {
+    x.dtype() == DType::F32 && matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_))
+}
+
+/// One fused op of one input, forward and backward over contiguous f32 values.
+trait UnaryKernel: Clone + Send + Debug + 'static {
+    /// The output, and what the backward needs of the forward.
+    fn forward(&self, x: &FlexTensor) -> (FlexTensor, FlexTensor);
+    /// The input's gradient from what `forward` kept and the output's gradient.
+    fn backward(&self, kept: &FlexTensor, grad: &FlexTensor) -> FlexTensor;
+}
+
+#[derive(Clone, Debug)]
+struct Gelu;
+
+impl UnaryKernel for Gelu {
+    fn forward(&self, x: &FlexTensor) -> (FlexTensor, FlexTensor) {
+        (like(gelu::forward(&values(x)), x), x.clone())
+    }
+
+    fn backward(&self, x: &FlexTensor, grad: &FlexTensor) -> FlexTensor {
+        like(gelu::backward(&values(x), &values(grad)), x)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct CausalSoftmax {
+    scale: f32,
+}
+
+impl CausalSoftmax {
+    /// `(queries, keys)` of `[.., queries, keys]` scores.
+    fn sizes(x: &FlexTensor) -> (usize, usize) {
+        let dims = &x.layout().shape()[..];
+        (dims[dims.len() - 2], dims[dims.len() - 1])
+    }
+}
+
+impl UnaryKernel for CausalSoftmax {
+    fn forward(&self, scores: &FlexTensor) -> (FlexTensor, FlexTensor) {
+        let (queries, keys) = Self::sizes(scores);
+        let probs = like(
+            softmax::forward(&values(scores), queries, keys, self.scale),
+            scores,
+        );
+        (probs.clone(), probs)
+    }
+
+    fn backward(&self, probs: &FlexTensor, grad: &FlexTensor) -> FlexTensor {
+        let (queries, keys) = Self::sizes(probs);
+        let scores = softmax::backward(&values(probs), &values(grad), queries, keys, self.scale);
+        like(scores, probs)
+    }
+}
+
+impl FusedOps for Flex {
+    fn fused_gelu_tanh(x: FlexTensor) -> FlexTensor {
+        Gelu.forward(&x).0
+    }
+
+    fn fused_causal_softmax(scores: FlexTensor, scale: f32) -> FlexTensor {
+        CausalSoftmax { scale }.forward(&scores).0
+    }
+}
+
+impl<C: CheckpointStrategy> FusedOps for Autodiff<Flex, C> {
+    fn fused_gelu_tanh(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        tracked::<_, C>(Gelu, x)
+    }
+
+    fn fused_causal_softmax(scores: FloatTensor<Self>, scale: f32) -> FloatTensor<Self> {
+        tracked::<_, C>(CausalSoftmax { scale }, scores)
+    }
+}
+
+/// The backward step autodiff records for a [`UnaryKernel`].
+#[derive(Debug)]
+struct UnaryBackward<K>(K);
+
+impl<K: UnaryKernel> Backward<Flex, 1> for UnaryBackward<K> {
+    type State = FlexTensor;
+
+    fn backward(self, ops: Ops<FlexTensor, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [parent] = ops.parents;
+        let grad = grads.consume::<Flex>(&ops.node);
+        if let Some(parent) = parent {
+            grads.register::<Flex>(parent.id, self.0.backward(&ops.state, &grad));
+        }
+    }
+}
+
+/// Runs `kernel` under autodiff, keeping its state only when a gradient is wanted.
+fn tracked<K: UnaryKernel, C: CheckpointStrategy>(
+    kernel: K,
+    x: FloatTensor<Autodiff<Flex, C>>,
+) -> FloatTensor<Autodiff<Flex, C>> {
+    match UnaryBackward(kernel.clone())
+        .prepare::<C>([x.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let (output, kept) = kernel.forward(x.primitive());
+            prep.finish(kept, output)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(kernel.forward(x.primitive()).0),
+    }
+}
+
+/// A tensor's values in order, borrowed when it is contiguous (a fused kernel's inputs
+/// nearly always are).
+fn values(x: &FlexTensor) -> Cow<'_, [f32]> {
+    match x.as_slice::<f32>() {
+        Some(values) => Cow::Borrowed(values),
+        None => Cow::Owned(
+            x.to_contiguous()
+                .as_slice::<f32>()
+                .unwrap_or_default()
+                .to_vec(),
+        ),
+    }
+}
+
+/// `values` shaped like `x`.
+fn like(values: Vec<f32>, x: &FlexTensor) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, x.layout().shape().clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Device, Distribution};
+
+    /// The largest absolute difference between two tensors' values.
+    fn gap<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+        let (a, b) = (
+            a.into_data().try_to_vec::<f32>().unwrap(),
+            b.into_data().try_to_vec::<f32>().unwrap(),
+        );
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(&b)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max)
+    }
+
+    /// Forward values and input gradients of `fused` and `reference` on the same random input
+    /// (weighted by a random cotangent, so every output's gradient counts) agree within 1e-5.
+    fn agrees<const D: usize>(
+        shape: [usize; D],
+        scale: f64,
+        fused: impl Fn(Tensor<D>) -> Tensor<D>,
+        reference: impl Fn(Tensor<D>) -> Tensor<D>,
+    ) {
+        let device = Device::flex().autodiff();
+        device.seed(7);
+        let x = Tensor::<D>::random(shape, Distribution::Normal(0.0, scale), &device);
+        let weights = Tensor::<D>::random(shape, Distribution::Normal(0.0, 1.0), &device);
+        let run = |f: &dyn Fn(Tensor<D>) -> Tensor<D>| {
+            let x = x.clone().require_grad();
+            let y = f(x.clone());
+            let grads = (y.clone() * weights.clone()).sum().backward();
+            (y.inner(), x.grad(&grads).unwrap())
+        };
+        let (y_fused, dx_fused) = run(&fused);
+        let (y_reference, dx_reference) = run(&reference);
+        let forward = gap(y_fused, y_reference);
+        let backward = gap(dx_fused, dx_reference);
+        assert!(forward < 1e-5, "forward differs by {forward}");
+        assert!(backward < 1e-5, "gradient differs by {backward}");
+    }
+
+    #[test]
+    fn fused_gelu_matches_its_reference() {
+        // Wide enough to reach both tails, and more elements than one parallel task.
+        agrees([3, 7, 1000], 3.0, gelu_tanh, gelu::reference);
+    }
+
+    #[test]
+    fn fused_causal_softmax_matches_its_reference() {
+        let scale = 1.0 / 8f32.sqrt();
+        // Training's square scores, and new queries after cached keys (past = 5).
+        agrees(
+            [2, 3, 9, 9],
+            4.0,
+            |s| causal_softmax(s, scale),
+            |s| softmax::reference(s, scale),
+        );
+        agrees(
+            [2, 3, 4, 9],
+            4.0,
+            |s| causal_softmax(s, scale),
+            |s| softmax::reference(s, scale),
+        );
+    }
+
+    #[test]
+    fn fused_softmax_gives_later_keys_exactly_zero() {
+        let scores = Tensor::<4>::random(
+            [1, 2, 6, 6],
+            Distribution::Normal(0.0, 9.0),
+            &Device::flex(),
+        );
+        let probs = causal_softmax(scores, 0.5)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        for (index, p) in probs.iter().enumerate() {
+            let (query, key) = ((index / 6) % 6, index % 6);
+            assert_eq!(key > query, *p == 0.0, "p[{query}][{key}] = {p}");
+        }
+        for row in probs.chunks(6) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn the_cpu_backend_runs_the_kernels_and_other_dtypes_the_reference() {
+        let device = Device::flex();
+        assert!(fusable(&Tensor::<1>::zeros([2], &device)));
+        assert!(fusable(&Tensor::<1>::zeros(
+            [2],
+            &device.clone().autodiff()
+        )));
+        let half = Tensor::<1>::zeros([2], &device).cast(DType::F16);
+        assert!(!fusable(&half));
+        // And the reference still gives an answer there.
+        assert_eq!(gelu_tanh(half).dims(), [2]);
+    }
+}

@@ -1,0 +1,107 @@
+// Glassbox's native training and generation beside PyTorch + Hugging Face `transformers` on the
+// same model, batch, optimiser and thread count, the two interleaved round by round so that the
+// machine's load falls on both alike. Writes bench-results/side-by-side.json and prints a table.
+//
+//   node scripts/side-by-side.mjs [--rounds N] [--train-steps N] [--batch N]
+//
+// The peer runs under $GLASSBOX_PEER_PYTHON (default python3); without torch and transformers it
+// is skipped, and the report says so.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values: options } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    'train-steps': { type: 'string', default: '20' },
+    batch: { type: 'string', default: '32' },
+    preset: { type: 'string', default: 'shipped' },
+    out: { type: 'string', default: 'bench-results/side-by-side.json' },
+  },
+});
+const counts = {};
+for (const name of ['rounds', 'train-steps', 'batch']) {
+  const value = Number(options[name]);
+  if (!Number.isInteger(value) || value < 1 || value > 1000) {
+    console.error(`--${name} must be a whole number from 1 to 1000, not ${options[name]}`);
+    process.exit(1);
+  }
+  counts[name] = value;
+}
+
+const glassbox = 'target/release/glassbox';
+const python = process.env.GLASSBOX_PEER_PYTHON ?? 'python3';
+const scratch = join(tmpdir(), `glassbox-side-by-side-${process.pid}`);
+mkdirSync(scratch, { recursive: true });
+
+function peerMissing() {
+  const probe = spawnSync(python, ['-c', 'import torch, transformers'], { encoding: 'utf8' });
+  if (probe.error) return `${python} not found`;
+  return probe.status === 0 ? null : `${python} has no torch and transformers (pip install torch transformers)`;
+}
+
+function runGlassbox(round) {
+  const out = join(scratch, `glassbox-${round}.json`);
+  execFileSync(glassbox, ['bench', '--preset', options.preset, '--batch', String(counts.batch),
+    '--train-steps', String(counts['train-steps']), '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return JSON.parse(readFileSync(out, 'utf8'));
+}
+
+function runPeer(vocab) {
+  const stdout = execFileSync(python, ['scripts/peer_bench.py', '--preset', options.preset,
+    '--vocab', String(vocab), '--batch', String(counts.batch),
+    '--train-steps', String(counts['train-steps']), '--threads', '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return JSON.parse(stdout);
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const metrics = ['train_tokens_per_s', 'generate_ms_per_token_cached', 'generate_ms_per_token_uncached'];
+
+const skipped = peerMissing();
+if (skipped) console.log(`peer skipped: ${skipped}`);
+const rounds = { glassbox: [], peer: [] };
+for (let round = 1; round <= counts.rounds; round++) {
+  rounds.glassbox.push(runGlassbox(round));
+  // The peer's vocabulary is the shipped tokenizer's, as `glassbox bench` reports it.
+  if (!skipped) rounds.peer.push(runPeer(rounds.glassbox[0].vocab_size));
+  console.log(`round ${round} of ${counts.rounds}: glassbox ${rounds.glassbox.at(-1).train_tokens_per_s.toFixed(0)} tokens/s`
+    + (skipped ? '' : `, peer ${rounds.peer.at(-1).train_tokens_per_s.toFixed(0)} tokens/s`));
+}
+
+const summary = (runs) => Object.fromEntries(metrics.map((m) => [m, median(runs.map((r) => r[m]))]));
+const report = {
+  preset: options.preset,
+  batch: counts.batch,
+  train_steps: counts['train-steps'],
+  rounds: counts.rounds,
+  threads: 2,
+  glassbox: { median: summary(rounds.glassbox), runs: rounds.glassbox },
+  peer: skipped ? { skipped } : { name: rounds.peer[0].peer, median: summary(rounds.peer), runs: rounds.peer },
+};
+if (!skipped) {
+  const g = report.glassbox.median;
+  const p = report.peer.median;
+  // Above 1 means Glassbox is faster.
+  report.ratio = {
+    training: g.train_tokens_per_s / p.train_tokens_per_s,
+    generation_cached: p.generate_ms_per_token_cached / g.generate_ms_per_token_cached,
+    generation_uncached: p.generate_ms_per_token_uncached / g.generate_ms_per_token_uncached,
+  };
+}
+mkdirSync('bench-results', { recursive: true });
+writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
+
+const row = (label, unit, m, digits) => {
+  const g = report.glassbox.median[m];
+  const p = skipped ? null : report.peer.median[m];
+  const ratio = p === null ? 'skipped' : `${(m.startsWith('train') ? g / p : p / g).toFixed(2)}x`;
+  return `| ${label} | ${g.toFixed(digits)} ${unit} | ${p === null ? '-' : `${p.toFixed(digits)} ${unit}`} | ${ratio} |`;
+};
+console.log(`\n| ${options.preset} preset, batch ${counts.batch}, 2 threads, median of ${counts.rounds} | Glassbox | PyTorch + transformers | Glassbox vs peer |`);
+console.log('|---|---|---|---|');
+console.log(row('training', 'tokens/s', 'train_tokens_per_s', 0));
+console.log(row('generation, KV cache', 'ms/token', 'generate_ms_per_token_cached', 2));
+console.log(row('generation, no cache', 'ms/token', 'generate_ms_per_token_uncached', 2));
+console.log(`\nwrote ${options.out}`);
