@@ -5,7 +5,8 @@
 // app is picked up on the next visit, and from the cache when it cannot.
 const CACHE = 'glassbox';
 const SHIPPED_MODEL = 'glassbox-shakespeare.safetensors';
-const HASHED = /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/;
+// trunk's hash is a 64-bit number in hex without leading zeros: up to 16 digits, sometimes fewer.
+const HASHED = /-[0-9a-f]{1,16}(_bg)?\.(js|wasm|css)$/;
 
 const scope = () => new URL(self.registration.scope);
 // Only the app's own files, directly under its folder (a test's routed fixtures, a file the
@@ -15,7 +16,7 @@ const isAppFile = (url) => url.origin === scope().origin && url.pathname.startsW
 
 /** The hashed files a page names (its script, wasm and style), each once (the page names its
  * script and wasm twice: to preload and to start). */
-const assetsOf = (html) => [...new Set([...html.matchAll(/['"]\/?([\w.-]+-[0-9a-f]{16}(?:_bg)?\.(?:js|wasm|css))['"]/g)]
+const assetsOf = (html) => [...new Set([...html.matchAll(/['"]\/?([\w.-]+-[0-9a-f]{1,16}(?:_bg)?\.(?:js|wasm|css))['"]/g)]
   .map((m) => new URL(m[1], scope()).href))];
 
 /** Caches the page, what it names and the shipped model; drops hashed files of older versions. */

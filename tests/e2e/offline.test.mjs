@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import vm from 'node:vm';
 import { browserPerFile, repoRoot, step, generatedText } from './harness.mjs';
 import { serve } from '../../scripts/static-server.mjs';
 
@@ -72,4 +73,20 @@ test('an update to the page is picked up on the next visit', { timeout: 240_000 
     served.server.close();
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('the service worker keeps hashed files whatever the hash length (trunk drops leading zeros)', async () => {
+  // The worker's own source, run with a stub `self`, exposes its `assetsOf`.
+  const source = await readFile(join(repoRoot, 'web/sw.js'), 'utf8');
+  const sandbox = { self: { registration: { scope: 'http://host/app/' }, addEventListener() {} }, URL };
+  vm.runInNewContext(`${source}\nglobalThis.assetsOf = assetsOf; globalThis.HASHED = HASHED;`, sandbox);
+  const html = `<script src="/glassbox-app-e149e80205980ff.js"></script>
+    <link href="/glassbox-app-61b4c1fdb547858e_bg.wasm"><link href="/style-00ff97bfeb9dc8ec.css">`;
+  assert.deepEqual([...sandbox.assetsOf(html)], [
+    'http://host/app/glassbox-app-e149e80205980ff.js',
+    'http://host/app/glassbox-app-61b4c1fdb547858e_bg.wasm',
+    'http://host/app/style-00ff97bfeb9dc8ec.css',
+  ]);
+  assert.ok(sandbox.HASHED.test('/app/glassbox-app-e149e80205980ff.js'));
+  assert.ok(!sandbox.HASHED.test('/app/glassbox-shakespeare.safetensors'));
 });
