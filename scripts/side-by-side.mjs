@@ -49,10 +49,10 @@ function runGlassbox(round) {
   return JSON.parse(readFileSync(out, 'utf8'));
 }
 
-function runPeer(vocab) {
+function runPeer(vocab, threads) {
   const stdout = execFileSync(python, ['scripts/peer_bench.py', '--preset', options.preset,
     '--vocab', String(vocab), '--batch', String(counts.batch),
-    '--train-steps', String(counts['train-steps']), '--threads', '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    '--train-steps', String(counts['train-steps']), '--threads', String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   return JSON.parse(stdout);
 }
 
@@ -64,8 +64,8 @@ if (skipped) console.log(`peer skipped: ${skipped}`);
 const rounds = { glassbox: [], peer: [] };
 for (let round = 1; round <= counts.rounds; round++) {
   rounds.glassbox.push(runGlassbox(round));
-  // The peer's vocabulary is the shipped tokenizer's, as `glassbox bench` reports it.
-  if (!skipped) rounds.peer.push(runPeer(rounds.glassbox[0].vocab_size));
+  // The peer gets the vocabulary and thread count `glassbox bench` reports.
+  if (!skipped) rounds.peer.push(runPeer(rounds.glassbox[0].vocab_size, rounds.glassbox[0].threads));
   console.log(`round ${round} of ${counts.rounds}: glassbox ${rounds.glassbox.at(-1).train_tokens_per_s.toFixed(0)} tokens/s`
     + (skipped ? '' : `, peer ${rounds.peer.at(-1).train_tokens_per_s.toFixed(0)} tokens/s`));
 }
@@ -76,7 +76,7 @@ const report = {
   batch: counts.batch,
   train_steps: counts['train-steps'],
   rounds: counts.rounds,
-  threads: 2,
+  threads: rounds.glassbox[0].threads,
   glassbox: { median: summary(rounds.glassbox), runs: rounds.glassbox },
   peer: skipped ? { skipped } : { name: rounds.peer[0].peer, median: summary(rounds.peer), runs: rounds.peer },
 };
@@ -99,7 +99,7 @@ const row = (label, unit, m, digits) => {
   const ratio = p === null ? 'skipped' : `${(m.startsWith('train') ? g / p : p / g).toFixed(2)}x`;
   return `| ${label} | ${g.toFixed(digits)} ${unit} | ${p === null ? '-' : `${p.toFixed(digits)} ${unit}`} | ${ratio} |`;
 };
-console.log(`\n| ${options.preset} preset, batch ${counts.batch}, 2 threads, median of ${counts.rounds} | Glassbox | PyTorch + transformers | Glassbox vs peer |`);
+console.log(`\n| ${options.preset} preset, batch ${counts.batch}, ${report.threads} threads, median of ${counts.rounds} | Glassbox | PyTorch + transformers | Glassbox vs peer |`);
 console.log('|---|---|---|---|');
 console.log(row('training', 'tokens/s', 'train_tokens_per_s', 0));
 console.log(row('generation, KV cache', 'ms/token', 'generate_ms_per_token_cached', 2));

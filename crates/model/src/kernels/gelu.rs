@@ -14,14 +14,19 @@ const CUBIC: f32 = 0.044_715;
 /// Elements per parallel task's row.
 const SPAN: usize = 4096;
 
+/// `sigmoid(2·√(2/π)·(x + 0.044715·x³))`: the gate both passes compute.
+#[inline(always)]
+fn gate(x: f32) -> f32 {
+    1.0 / (1.0 + exp(-TWO_SQRT_2_OVER_PI * (x + CUBIC * x * x * x)))
+}
+
 /// `x·sigmoid(2·√(2/π)·(x + 0.044715·x³))`, which equals `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
 pub fn forward(x: &[f32]) -> Vec<f32> {
     let mut out = vec![0.0; x.len()];
     for_each_row(&mut out, SPAN, |row, out| {
         let x = &x[row * SPAN..][..out.len()];
         for (y, &x) in out.iter_mut().zip(x) {
-            let u = TWO_SQRT_2_OVER_PI * (x + CUBIC * x * x * x);
-            *y = x / (1.0 + exp(-u));
+            *y = x * gate(x);
         }
     });
     out
@@ -35,8 +40,7 @@ pub fn backward(x: &[f32], grad: &[f32]) -> Vec<f32> {
         let start = row * SPAN;
         let (x, grad) = (&x[start..][..out.len()], &grad[start..][..out.len()]);
         for ((dx, &x), &dy) in out.iter_mut().zip(x).zip(grad) {
-            let u = TWO_SQRT_2_OVER_PI * (x + CUBIC * x * x * x);
-            let s = 1.0 / (1.0 + exp(-u));
+            let s = gate(x);
             let du = TWO_SQRT_2_OVER_PI * (1.0 + 3.0 * CUBIC * x * x);
             *dx = dy * (s + x * s * (1.0 - s) * du);
         }
