@@ -5,21 +5,10 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serveDist, launchBrowser, repoRoot, openApp, timedStep } from './harness.mjs';
-import { setTrainField, waitForPhase, waitForStep } from './train-harness.mjs';
+import { setTrainField, trainRate, waitForStep } from './train-harness.mjs';
 
 const backends = process.argv.slice(2).length ? process.argv.slice(2) : ['cpu'];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Trains `steps` steps of `preset` and reads the page's tokens/s (last 20 steps). */
-async function trainRate(page, preset, steps, batch) {
-  await page.getByTestId('train-preset').selectOption(preset);
-  await setTrainField(page, 'train-batch', batch);
-  await setTrainField(page, 'train-steps', steps);
-  await setTrainField(page, 'train-every', 1000);
-  await page.getByTestId('train-start').click();
-  await waitForPhase(page, 'finished', 1_800_000);
-  return Number(await page.getByTestId('tokens-per-second').textContent());
-}
 
 /** Median click → painted-frame time of `n` visualizer steps. */
 async function stepLatency(page, n) {

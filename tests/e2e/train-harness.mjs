@@ -25,6 +25,17 @@ export const waitForStep = (page, n, timeout = 120_000) => page.waitForFunction(
 export const waitForPhase = (page, phase, timeout = 60_000) => page.waitForFunction(
   (p) => document.querySelector('[data-testid="train-phase"]')?.dataset.phase === p, phase, { timeout });
 
+/** Trains `steps` steps of `preset` at `batch` and reads the page's tokens/s (its last 20 steps). */
+export async function trainRate(page, preset, steps, batch) {
+  await page.getByTestId('train-preset').selectOption(preset);
+  await setTrainField(page, 'train-batch', batch);
+  await setTrainField(page, 'train-steps', steps);
+  await setTrainField(page, 'train-every', 1000);
+  await page.getByTestId('train-start').click();
+  await waitForPhase(page, 'finished', 1_800_000);
+  return Number(await page.getByTestId('tokens-per-second').textContent());
+}
+
 /** The run's curve through the page's CSV export: [{ step, loss, val }]. */
 export async function downloadCurve(page) {
   const downloading = page.waitForEvent('download');

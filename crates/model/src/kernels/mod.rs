@@ -1,6 +1,6 @@
 //! Fused CPU kernels with hand-written backward passes, for the ops whose burn decompositions
-//! dominated CPU training: GELU and attention's masked softmax. burn's autodiff has no fused
-//! version of either, so training ran each as a chain of full-size element-wise passes.
+//! dominated CPU training: GELU, attention's masked softmax and LayerNorm. burn's autodiff has no
+//! fused version of any, so training ran each as a chain of full-size element-wise passes.
 //!
 //! They are a burn backend extension (`#[backend_extension]`) on the CPU backend, Flex, and its
 //! autodiff. Everywhere else (WebGPU, or tensors that are not f32) the `reference` of each op
@@ -8,6 +8,7 @@
 
 mod exp;
 mod gelu;
+mod layer_norm;
 mod rows;
 mod softmax;
 
@@ -30,6 +31,13 @@ pub trait FusedOps: Backend {
     fn fused_gelu_tanh(x: FloatTensor<Self>) -> FloatTensor<Self>;
     /// `softmax(scale·scores)` over the last axis, causally masked (see [`causal_softmax`]).
     fn fused_causal_softmax(scores: FloatTensor<Self>, scale: f32) -> FloatTensor<Self>;
+    /// LayerNorm over the last axis (see [`layer_norm`]).
+    fn fused_layer_norm(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        eps: f32,
+    ) -> FloatTensor<Self>;
 }
 
 /// GPT-2's `gelu_new`, `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
@@ -55,8 +63,47 @@ pub fn causal_softmax(scores: Tensor<4>, scale: f32) -> Tensor<4> {
     ))
 }
 
+/// `(x − mean) / √(var + eps) · weight + bias` over the last axis of `x`, with the biased
+/// variance, as PyTorch does; `weight` and `bias` are as long as that axis.
+pub fn layer_norm<const D: usize>(
+    x: Tensor<D>,
+    weight: Tensor<1>,
+    bias: Tensor<1>,
+    eps: f64,
+) -> Tensor<D> {
+    let width = x.dims()[D - 1];
+    let fits = width > 0 && weight.dims() == [width] && bias.dims() == [width];
+    if !(fits && fusable(&x) && fusable(&weight) && fusable(&bias)) {
+        return layer_norm::reference(x, weight, bias, eps);
+    }
+    Tensor::from_dispatch(<Dispatch as FusedOps>::fused_layer_norm(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        bias.into_dispatch(),
+        eps as f32,
+    ))
+}
+
+#[cfg(test)]
+thread_local! {
+    static DECOMPOSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with every op in its decomposed `reference` form: the oracle for whole-model checks.
+#[cfg(test)]
+pub fn decomposed<R>(f: impl FnOnce() -> R) -> R {
+    DECOMPOSED.set(true);
+    let result = f();
+    DECOMPOSED.set(false);
+    result
+}
+
 /// f32 on the CPU backend (with or without autodiff): where the kernels exist.
 fn fusable<const D: usize>(x: &Tensor<D>) -> bool {
+    #[cfg(test)]
+    if DECOMPOSED.get() {
+        return false;
+    }
     x.dtype() == DType::F32 && matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_))
 }
 
@@ -119,6 +166,16 @@ impl FusedOps for Flex {
     fn fused_causal_softmax(scores: FlexTensor, scale: f32) -> FlexTensor {
         CausalSoftmax { scale }.forward(&scores).0
     }
+
+    fn fused_layer_norm(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        eps: f32,
+    ) -> FlexTensor {
+        let (output, _) = layer_norm::forward(&values(&x), &values(&weight), &values(&bias), eps);
+        like(output, &x)
+    }
 }
 
 impl<C: CheckpointStrategy> FusedOps for Autodiff<Flex, C> {
@@ -128,6 +185,72 @@ impl<C: CheckpointStrategy> FusedOps for Autodiff<Flex, C> {
 
     fn fused_causal_softmax(scores: FloatTensor<Self>, scale: f32) -> FloatTensor<Self> {
         tracked::<_, C>(CausalSoftmax { scale }, scores)
+    }
+
+    fn fused_layer_norm(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        eps: f32,
+    ) -> FloatTensor<Self> {
+        let kind = LayerNormBackward
+            .prepare::<C>([x.node(), weight.node(), bias.node()])
+            .compute_bound()
+            .stateful();
+        let (x, weight) = (x.primitive().clone(), weight.primitive().clone());
+        let (output, stats) = layer_norm::forward(
+            &values(&x),
+            &values(&weight),
+            &values(bias.primitive()),
+            eps,
+        );
+        let output = like(output, &x);
+        match kind {
+            OpsKind::Tracked(prep) => prep.finish(LayerNormState { x, stats, weight }, output),
+            OpsKind::UnTracked(prep) => prep.finish(output),
+        }
+    }
+}
+
+/// What LayerNorm's backward keeps of the forward: the input, each row's mean and `rstd`, and
+/// the weight.
+#[derive(Clone, Debug)]
+struct LayerNormState {
+    x: FlexTensor,
+    stats: layer_norm::RowStats,
+    weight: FlexTensor,
+}
+
+/// The backward step autodiff records for [`layer_norm`], whose parents are the input, the
+/// weight and the bias.
+#[derive(Debug)]
+struct LayerNormBackward;
+
+impl Backward<Flex, 3> for LayerNormBackward {
+    type State = LayerNormState;
+
+    fn backward(self, ops: Ops<LayerNormState, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [x, weight, bias] = ops.parents;
+        let grad = grads.consume::<Flex>(&ops.node);
+        let state = ops.state;
+        let (dx, dweight, dbias) = layer_norm::backward(
+            &values(&state.x),
+            &state.stats,
+            &values(&state.weight),
+            &values(&grad),
+        );
+        let shaped = [
+            (x, like(dx, &state.x)),
+            (weight, like(dweight, &state.weight)),
+        ];
+        for (parent, grad) in shaped {
+            if let Some(parent) = parent {
+                grads.register::<Flex>(parent.id, grad);
+            }
+        }
+        if let Some(bias) = bias {
+            grads.register::<Flex>(bias.id, like(dbias, &state.weight));
+        }
     }
 }
 
@@ -249,6 +372,46 @@ mod tests {
             4.0,
             |s| causal_softmax(s, scale),
             |s| softmax::reference(s, scale),
+        );
+    }
+
+    #[test]
+    fn fused_layer_norm_matches_its_reference_in_every_gradient() {
+        let device = Device::flex().autodiff();
+        device.seed(11);
+        let normal = |mean, std| Distribution::Normal(mean, std);
+        // More rows (150) than one parallel task, an offset and scale far from 0 and 1.
+        let x = Tensor::<3>::random([3, 50, 40], normal(2.0, 3.0), &device);
+        let cotangent = Tensor::<3>::random([3, 50, 40], normal(0.0, 1.0), &device);
+        let weight = Tensor::<1>::random([40], normal(1.0, 0.5), &device);
+        let bias = Tensor::<1>::random([40], normal(0.0, 0.5), &device);
+        let run = |f: &dyn Fn(Tensor<3>, Tensor<1>, Tensor<1>) -> Tensor<3>| {
+            let (x, weight, bias) = (
+                x.clone().require_grad(),
+                weight.clone().require_grad(),
+                bias.clone().require_grad(),
+            );
+            let y = f(x.clone(), weight.clone(), bias.clone());
+            let grads = (y.clone() * cotangent.clone()).sum().backward();
+            let grad = |t: &Tensor<1>| t.grad(&grads).unwrap();
+            (
+                y.inner(),
+                x.grad(&grads).unwrap(),
+                grad(&weight),
+                grad(&bias),
+            )
+        };
+        let fused = run(&|x, w, b| layer_norm(x, w, b, 1e-5));
+        let reference = run(&|x, w, b| layer_norm::reference(x, w, b, 1e-5));
+        let gaps = [
+            gap(fused.0, reference.0),
+            gap(fused.1, reference.1),
+            gap(fused.2, reference.2),
+            gap(fused.3, reference.3),
+        ];
+        assert!(
+            gaps.iter().all(|&gap| gap < 1e-5),
+            "output, dx, dweight, dbias: {gaps:?}"
         );
     }
 

@@ -5,6 +5,7 @@ use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
 
 use crate::config::GptConfig;
+use crate::kernels;
 
 /// A LayerNorm over the last dimension, stored as GPT-2 stores it.
 #[derive(Module, Debug)]
@@ -33,8 +34,6 @@ impl LayerNorm {
     /// # Shapes
     /// `x`: `[..., d_model]` → the same shape.
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        let (var, mean) = x.clone().var_mean_bias(D - 1);
-        let normalised = (x - mean) / (var + self.eps).sqrt();
-        normalised * self.weight.val().unsqueeze() + self.bias.val().unsqueeze()
+        kernels::layer_norm(x, self.weight.val(), self.bias.val(), self.eps)
     }
 }

@@ -194,6 +194,7 @@ mod tests {
     use super::*;
     use crate::config::GptConfig;
     use crate::readback::block_on;
+    use crate::testing::max_diff;
     use crate::tokenize::{CharTokenizer, Tokenizer};
     use burn::tensor::Device;
 
@@ -219,6 +220,22 @@ mod tests {
         }
         assert!(last < 0.1, "loss after 200 steps: {last}");
         assert!(block_on(trainer.validation_loss()).unwrap() < 0.1);
+    }
+
+    #[test]
+    fn fifty_steps_with_the_fused_kernels_follow_the_decomposed_curve() {
+        let text = "to be or not to be, that is the question. ".repeat(30);
+        let curve = |trainer: &mut Trainer| -> Vec<f32> {
+            (0..50)
+                .map(|_| block_on(trainer.train_step()).unwrap().loss)
+                .collect()
+        };
+        let fused = curve(&mut trainer(&text, 3e-3));
+        let decomposed = crate::kernels::decomposed(|| curve(&mut trainer(&text, 3e-3)));
+        let gap = max_diff(&fused, &decomposed);
+        assert!(gap < 1e-4, "the curves differ by {gap}");
+        // And the run learned something, so the curve is not flat by accident.
+        assert!(fused[49] < fused[0] - 0.5, "{fused:?}");
     }
 
     #[test]
