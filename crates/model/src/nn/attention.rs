@@ -5,7 +5,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 
 use crate::config::GptConfig;
-use crate::kernels::causal_softmax;
+use crate::kernels::{attention_scale, causal_attention, causal_softmax, merge_heads, split_heads};
 use crate::nn::cache::LayerKv;
 use crate::nn::head_mask::HeadGate;
 
@@ -64,33 +64,32 @@ impl CausalSelfAttention {
     /// `x`: `[batch, new, d_model]` → output `[batch, new, d_model]`; probabilities
     /// `[batch, head, new, past + new]`.
     pub fn forward(&self, x: Tensor<3>, inputs: AttentionInputs) -> AttentionOutput {
-        let [batch, n_new, d_model] = x.dims();
-        let head_dim = d_model / self.n_head;
-        let split_heads = |t: Tensor<3>| {
-            t.reshape([batch, n_new, self.n_head, head_dim])
-                .swap_dims(1, 2)
-        };
         let qkv = self.c_attn.forward(x);
-        let q = split_heads(qkv.clone().narrow(2, 0, d_model));
-        let mut k = split_heads(qkv.clone().narrow(2, d_model, d_model));
-        let mut v = split_heads(qkv.narrow(2, 2 * d_model, d_model));
+        // Training and plain forward passes need nothing but the output: the fused core.
+        let plain = inputs.past.is_none() && inputs.head_gate.is_none();
+        if plain && !inputs.keep_probs && !inputs.keep_kv {
+            return AttentionOutput {
+                output: self.c_proj.forward(causal_attention(qkv, self.n_head)),
+                probs: None,
+                kv: None,
+            };
+        }
+        let [q, mut k, mut v] = split_heads(qkv, self.n_head);
+        let head_dim = q.dims()[3];
         if let Some(past) = inputs.past {
             k = Tensor::cat(vec![past.keys.clone(), k], 2);
             v = Tensor::cat(vec![past.values.clone(), v], 2);
         }
 
         let scores = q.matmul(k.clone().swap_dims(2, 3));
-        let mut probs = causal_softmax(scores, 1.0 / (head_dim as f32).sqrt());
+        let mut probs = causal_softmax(scores, attention_scale(head_dim));
         if let Some(gate) = &inputs.head_gate {
             probs = probs * gate.gate.clone();
         }
 
-        let mixed = probs
-            .clone()
-            .matmul(v.clone())
-            .swap_dims(1, 2)
-            .reshape([batch, n_new, d_model]);
-        let mut output = self.c_proj.forward(mixed);
+        let mut output = self
+            .c_proj
+            .forward(merge_heads(probs.clone().matmul(v.clone())));
         if let (Some(gate), Some(bias)) = (&inputs.head_gate, &self.c_proj.bias) {
             output = output - bias.val().unsqueeze::<3>() * gate.off_fraction;
         }
