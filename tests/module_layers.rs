@@ -171,7 +171,7 @@ fn find_cycle(graph: &Graph) -> Option<Vec<String>> {
 fn model_layer(module: &str) -> usize {
     match module.split("::").next().unwrap() {
         "error" | "units" | "ceilings" | "config" | "shapes" | "limits" | "probs" | "readback"
-        | "kernels" => 0,
+        | "pause" | "kernels" => 0,
         "nn" | "tokenize" => 1,
         "trace" | "io" => 2,
         "decode" => 3,

@@ -194,5 +194,6 @@ fn main() {
         return worker::run();
     }
     components::panic_banner::install();
+    glassbox_model::pause::set_pause(web::clock::pause_if_due);
     leptos::mount::mount_to_body(App);
 }

@@ -3,7 +3,7 @@
 //!
 //! Layers, each using only those before it:
 //! - leaves: [`error`], [`units`], [`config`] (and [`shapes`], real models' shapes counted by its
-//!   formula), [`limits`], [`probs`], [`readback`],
+//!   formula), [`limits`], [`probs`], [`readback`], [`pause`] (where long work lets its host run),
 //!   [`kernels`] (fused CPU ops with hand-written backward passes, beside their references);
 //! - [`nn`] (the GPT's modules) and [`tokenize`] (text ↔ ids);
 //! - [`trace`] (a traced pass read back) and [`io`] (checkpoints, Hugging Face folders);
@@ -20,6 +20,7 @@ pub mod io;
 pub mod kernels;
 pub mod limits;
 pub mod nn;
+pub mod pause;
 pub mod probs;
 pub mod readback;
 pub mod shapes;

@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::state::{AppState, Tab};
-use crate::web::clock::yield_to_browser;
+use crate::web::clock::{pause_if_due, yield_to_browser};
 
 /// Tokens the lens and the teacher-forced pass list per position.
 pub const TOP: usize = 5;
@@ -381,7 +381,8 @@ impl InsideState {
         }
     }
 
-    /// Ranks every head by switching each off alone, one forward pass at a time, with progress.
+    /// Ranks every head by switching each off alone, a piece of a forward pass at a time, with
+    /// progress.
     pub fn rank_heads(self) {
         let (Some(subject), Some(model)) = (self.subject.get_untracked(), self.state.model())
         else {
@@ -396,34 +397,39 @@ impl InsideState {
             ..Default::default()
         });
         spawn_local(async move {
-            let mut scan = match ImportanceScan::start(&model, &subject.ids).await {
+            let mut scan = match ImportanceScan::start(&model, &subject.ids) {
                 Ok(scan) => scan,
                 Err(e) => {
                     self.importance.set(Importance::default());
                     return self.state.error.set(Some(e.to_string()));
                 }
             };
+            self.importance.update(|i| i.total = scan.progress().1);
             while !scan.is_done() {
-                yield_to_browser().await;
+                pause_if_due().await;
                 if self.stop_ranking.get_value() {
                     return self.importance.update(|i| {
                         i.running = false;
                         i.cancelled = true;
                     });
                 }
+                let before = scan.progress();
                 if let Err(e) = scan.advance(&model).await {
                     self.state.error.set(Some(e.to_string()));
                     break;
                 }
+                // A head's pass takes several pieces: the list is redrawn once a head is measured.
                 let (measured, total) = scan.progress();
-                self.importance.set(Importance {
-                    running: true,
-                    measured,
-                    total,
-                    base_loss: Some(scan.base_loss()),
-                    ranking: scan.ranking(),
-                    cancelled: false,
-                });
+                if measured != before.0 {
+                    self.importance.set(Importance {
+                        running: true,
+                        measured,
+                        total,
+                        base_loss: scan.base_loss(),
+                        ranking: scan.ranking(),
+                        cancelled: false,
+                    });
+                }
             }
             self.importance.update(|i| i.running = false);
         });

@@ -2,6 +2,7 @@
 //! picked or dropped. Files are read in slices (with progress) and refused before reading when the
 //! model could not fit in the tab's memory.
 
+use futures_util::{StreamExt, stream};
 use glassbox_browser::backend::Backend;
 use glassbox_model::io::hf::{self, CONFIG_FILE, FILES, Gpt2Files, WEIGHTS_FILE};
 use js_sys::Uint8Array;
@@ -185,20 +186,29 @@ async fn slice_buffer(file: &File, start: f64, end: f64) -> Result<Uint8Array, S
     Ok(Uint8Array::new(&buffer))
 }
 
-/// The whole file, read 16 MiB at a time so progress can be shown and memory grows once.
+/// The whole file, read 16 MiB at a time so progress can be shown and memory grows once, with a
+/// few slices in flight: Chromium reads GPT-2 small's 475 MB in 0.6 s so, 0.75–1 s one by one.
 async fn read_bytes(file: &File, progress: &impl Fn(&str, f64)) -> Result<Vec<u8>, String> {
     const CHUNK: f64 = 16.0 * MIB;
+    const IN_FLIGHT: usize = 4;
     let size = file.size();
     let what = format!("reading {} ({:.1} MB)", file.name(), size / MIB);
     let mut bytes = vec![0u8; size as usize];
-    let mut offset = 0.0;
-    while offset < size {
-        let end = (offset + CHUNK).min(size);
-        slice_buffer(file, offset, end)
-            .await?
-            .copy_to(&mut bytes[offset as usize..end as usize]);
-        offset = end;
-        progress(&what, offset / size);
+    let starts = (0..)
+        .map(|i| i as f64 * CHUNK)
+        .take_while(|&start| start < size);
+    let mut slices = stream::iter(starts)
+        .map(|start| async move {
+            let end = (start + CHUNK).min(size);
+            slice_buffer(file, start, end)
+                .await
+                .map(|slice| (start, end, slice))
+        })
+        .buffered(IN_FLIGHT);
+    while let Some(read) = slices.next().await {
+        let (start, end, slice) = read?;
+        slice.copy_to(&mut bytes[start as usize..end as usize]);
+        progress(&what, end / size);
     }
     Ok(bytes)
 }

@@ -6,6 +6,7 @@ use crate::nn::HeadMask;
 use crate::nn::gpt::{ForwardOptions, Gpt};
 use crate::probs::kl_divergence;
 use crate::trace::probe::ProbeRun;
+use crate::trace::staged::StagedPass;
 
 /// One probe text run with and without the switched-off heads.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,69 +65,86 @@ pub struct HeadImportance {
     pub increase: f32,
 }
 
-/// Switches each head off alone, one forward pass per `advance`, so a page can show progress
-/// between passes and stop when asked.
+/// Switches each head off alone, one piece of a forward pass per `advance` (see [`StagedPass`]),
+/// so a page can paint and show progress between pieces and stop when asked. Each head's pass
+/// starts at the head's block, from the stream the pass with every head on kept entering it.
 pub struct ImportanceScan {
-    ids: Vec<u32>,
-    base_loss: f32,
+    /// Every head on, keeping the stream entering each block.
+    base: StagedPass,
+    /// The head being measured and its pass.
+    current: Option<((usize, usize), StagedPass)>,
     /// Heads still to measure, the next one last.
     pending: Vec<(usize, usize)>,
     measured: Vec<HeadImportance>,
+    heads: usize,
 }
 
 impl ImportanceScan {
-    /// Measures the loss with every head on; `ids` needs at least two tokens.
-    pub async fn start(model: &Gpt, ids: &[u32]) -> Result<Self> {
-        let base_loss = run_masked(model, ids, &HeadMask::default())
-            .await?
-            .loss()
-            .ok_or_else(|| {
-                GlassboxError::Config(
-                    "ranking heads needs a probe text of at least two tokens".into(),
-                )
-            })?;
+    /// A scan of `model`'s heads on `ids`, which needs at least two tokens; nothing runs yet.
+    pub fn start(model: &Gpt, ids: &[u32]) -> Result<Self> {
+        if ids.len() < 2 {
+            return Err(GlassboxError::Config(
+                "ranking heads needs a probe text of at least two tokens".into(),
+            ));
+        }
+        let base = StagedPass::new(model, ids, &ForwardOptions::default(), true)?;
         let mut pending: Vec<_> = (0..model.n_layer())
             .flat_map(|l| (0..model.n_head()).map(move |h| (l, h)))
             .collect();
         pending.reverse();
         Ok(Self {
-            ids: ids.to_vec(),
-            base_loss,
+            base,
+            current: None,
+            heads: pending.len(),
             pending,
             measured: Vec::new(),
         })
     }
 
-    /// Probe loss with every head on.
-    pub fn base_loss(&self) -> f32 {
-        self.base_loss
+    /// Probe loss with every head on, once its pass is done.
+    pub fn base_loss(&self) -> Option<f32> {
+        self.base.loss()
     }
 
     /// Heads measured so far and in all.
     pub fn progress(&self) -> (usize, usize) {
-        let done = self.measured.len();
-        (done, done + self.pending.len())
+        (self.measured.len(), self.heads)
     }
 
     /// Whether every head has been measured.
     pub fn is_done(&self) -> bool {
-        self.pending.is_empty()
+        self.measured.len() == self.heads
     }
 
-    /// Measures the next head (nothing once done).
+    /// Runs the next piece: of the pass with every head on, then of each head's (nothing once
+    /// done).
     pub async fn advance(&mut self, model: &Gpt) -> Result<()> {
-        let Some((layer, head)) = self.pending.last().copied() else {
+        if !self.base.is_done() {
+            return self.base.advance(model).await;
+        }
+        if self.current.is_none() {
+            let Some((layer, head)) = self.pending.pop() else {
+                return Ok(());
+            };
+            let pass = self
+                .base
+                .branch(layer, HeadMask::single(layer, head))
+                .ok_or_else(|| GlassboxError::Config(format!("block {layer} was not run")))?;
+            self.current = Some(((layer, head), pass));
+        }
+        let Some(((layer, head), pass)) = self.current.as_mut() else {
             return Ok(());
         };
-        let run = run_masked(model, &self.ids, &HeadMask::single(layer, head)).await?;
-        let loss = run.loss().expect("two tokens checked at start");
-        self.pending.pop();
-        self.measured.push(HeadImportance {
-            layer,
-            head,
-            loss,
-            increase: loss - self.base_loss,
-        });
+        pass.advance(model).await?;
+        if let (Some(loss), Some(base_loss)) = (pass.loss(), self.base.loss()) {
+            self.measured.push(HeadImportance {
+                layer: *layer,
+                head: *head,
+                loss,
+                increase: loss - base_loss,
+            });
+            self.current = None;
+        }
         Ok(())
     }
 
@@ -145,7 +163,7 @@ impl ImportanceScan {
 
 /// Every head ranked by how much switching it off alone raises the loss on `ids`.
 pub async fn rank_heads(model: &Gpt, ids: &[u32]) -> Result<Vec<HeadImportance>> {
-    let mut scan = ImportanceScan::start(model, ids).await?;
+    let mut scan = ImportanceScan::start(model, ids)?;
     while !scan.is_done() {
         scan.advance(model).await?;
     }

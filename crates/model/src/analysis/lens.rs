@@ -2,14 +2,15 @@
 //! stream after block `l` goes through the final LayerNorm (normalised with its own statistics,
 //! not the last block's) and the LM head.
 
+use burn::tensor::Transaction;
 use burn::tensor::activation::softmax;
-use burn::tensor::{Tensor, Transaction};
 
-use crate::error::Result;
-use crate::nn::gpt::Gpt;
+use crate::error::{GlassboxError, Result};
+use crate::nn::gpt::{ForwardOptions, Gpt};
+use crate::pause::pause_point;
 use crate::probs::{rank_of, softmax as softmax_f64, top_n};
 use crate::readback::{floats, read_all};
-use crate::trace::probe::check_probe;
+use crate::trace::staged::StagedPass;
 
 /// Where one token stands in a distribution.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,27 +56,38 @@ pub async fn logit_lens(
     target: Option<u32>,
     top: usize,
 ) -> Result<LogitLens> {
-    check_probe(model, ids)?;
     let n = ids.len();
+    let options = ForwardOptions {
+        trace: true,
+        ..Default::default()
+    };
+    let mut pass = StagedPass::new(model, ids, &options, false)?;
+    pass.run_blocks(model).await?;
+    let residual = pass
+        .take_trace()
+        .ok_or_else(|| GlassboxError::Config("the lens's pass kept no trace".into()))?
+        .residual;
     let position = position.min(n - 1);
-    let out = model.forward_traced(ids);
-    let residual = out.trace.expect("traced").residual;
-    let depths = residual.len();
     let vocab = model.vocab_size();
-    // [depth, position, vocab]: batch is 1, so the depths stack along dimension 0.
-    let logits = model.lm_head(model.ln_f.forward(Tensor::cat(residual, 0)));
-    let (best, best_id) = softmax(logits.clone(), 2).max_dim_with_indices(2);
-    let focus = logits.narrow(1, position, 1).reshape([depths, vocab]);
-    let transaction = Transaction::default()
-        .register(focus)
-        .register(best)
-        .register(best_id);
-    let [focus, best, best_id]: [_; 3] = read_all(transaction)
-        .await?
-        .try_into()
-        .expect("three tensors registered");
-    let (focus, best) = (floats(focus)?, floats(best)?);
-    let best_id: Vec<u32> = best_id.iter::<i64>().map(|id| id as u32).collect();
+    let (mut focus, mut best, mut best_id) = (Vec::new(), Vec::new(), Vec::new());
+    // One depth per piece: GPT-2 small's LM head over every depth at once held the tab ~1 s.
+    for stream in residual {
+        let logits = model.lm_head(model.ln_f.forward(stream));
+        let (likeliest, likeliest_id) = softmax(logits.clone(), 2).max_dim_with_indices(2);
+        let transaction = Transaction::default()
+            .register(logits.narrow(1, position, 1))
+            .register(likeliest)
+            .register(likeliest_id);
+        let [row, likeliest, likeliest_id]: [_; 3] = read_all(transaction)
+            .await?
+            .try_into()
+            .map_err(|_| GlassboxError::Readback("three tensors registered".into()))?;
+        focus.extend(floats(row)?);
+        best.extend(floats(likeliest)?);
+        best_id.extend(likeliest_id.iter::<i64>().map(|id| id as u32));
+        pause_point().await;
+    }
+    let depths = best.len() / n;
 
     let rows = focus
         .chunks(vocab)

@@ -10,7 +10,8 @@ use crate::probs::{log_softmax, top_n};
 use crate::readback::read_floats;
 use crate::trace::Trace;
 use crate::trace::attention_map::AttentionMatrix;
-use crate::trace::probe::{ProbeRun, check_probe};
+use crate::trace::probe::ProbeRun;
+use crate::trace::staged::check_probe;
 
 /// What the model predicts after one position of a text.
 #[derive(Clone, Debug, PartialEq)]

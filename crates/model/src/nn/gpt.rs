@@ -9,7 +9,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::config::GptConfig;
 use crate::nn::attention::AttentionInputs;
-use crate::nn::block::Block;
+use crate::nn::block::{Block, BlockOutput};
 use crate::nn::cache::KvCache;
 use crate::nn::head_mask::HeadMask;
 use crate::nn::layer_norm::LayerNorm;
@@ -163,18 +163,7 @@ impl Gpt {
             .then(|| TraceBuilder::new(&x, self.n_head(), past_len + n_new));
         let mut new_kv = Vec::with_capacity(self.h.len());
         for (layer, block) in self.h.iter().enumerate() {
-            let attention = AttentionInputs {
-                past: cache.as_deref().and_then(|c| c.layer(layer)),
-                head_gate: options
-                    .head_mask
-                    .and_then(|m| m.gate(layer, self.n_head(), &device)),
-                keep_probs: options.trace,
-                keep_kv: cache.is_some(),
-            };
-            let mlp = MlpOptions {
-                keep_hidden: options.trace,
-                linear: options.linear_mlp == Some(layer),
-            };
+            let (attention, mlp) = self.block_inputs(layer, options, cache.as_deref(), &device);
             let out = block.forward(x, attention, mlp);
             x = out.output;
             if let Some(trace) = trace.as_mut() {
@@ -192,11 +181,44 @@ impl Gpt {
         }
     }
 
+    /// What block `layer` is asked for: its cached keys and values, its heads' gate, what to keep.
+    fn block_inputs<'c>(
+        &self,
+        layer: usize,
+        options: &ForwardOptions,
+        cache: Option<&'c KvCache>,
+        device: &Device,
+    ) -> (AttentionInputs<'c>, MlpOptions) {
+        let attention = AttentionInputs {
+            past: cache.and_then(|c| c.layer(layer)),
+            head_gate: options
+                .head_mask
+                .and_then(|m| m.gate(layer, self.n_head(), device)),
+            keep_probs: options.trace,
+            keep_kv: cache.is_some(),
+        };
+        let mlp = MlpOptions {
+            keep_hidden: options.trace,
+            linear: options.linear_mlp == Some(layer),
+        };
+        (attention, mlp)
+    }
+
+    /// Block `layer` of an uncached pass, from the stream entering it: a pass run one block at a
+    /// time, or from a block on, runs these.
+    ///
+    /// # Shapes
+    /// `x`: `[batch, time, d_model]` → output `[batch, time, d_model]`.
+    pub fn run_block(&self, layer: usize, x: Tensor<3>, options: &ForwardOptions) -> BlockOutput {
+        let (attention, mlp) = self.block_inputs(layer, options, None, &x.device());
+        self.h[layer].forward(x, attention, mlp)
+    }
+
     /// Token plus position embeddings of `tokens`, the first at position `past_len`.
     ///
     /// # Shapes
     /// `tokens`: `[batch, new]` → `[batch, new, d_model]`.
-    fn embed(&self, tokens: Tensor<2, Int>, past_len: usize) -> Tensor<3> {
+    pub(crate) fn embed(&self, tokens: Tensor<2, Int>, past_len: usize) -> Tensor<3> {
         let [_, n_new] = tokens.dims();
         let positions =
             Tensor::<1, Int>::arange(past_len as i64..(past_len + n_new) as i64, &tokens.device())

@@ -3,6 +3,7 @@
 
 pub mod attention_map;
 pub mod probe;
+pub mod staged;
 
 use burn::tensor::{Tensor, Transaction};
 

@@ -1,11 +1,11 @@
 //! One forward pass over a text, read back to the CPU: what the analyses (logit lens, ablation,
 //! the MLP's linear part, teacher forcing) start from.
 
-use crate::error::{GlassboxError, Result};
+use crate::error::Result;
 use crate::nn::gpt::{ForwardOptions, Gpt};
 use crate::probs::mean_next_token_loss;
-use crate::readback::read_floats;
 use crate::trace::Trace;
+use crate::trace::staged::StagedPass;
 
 /// One untraced or traced pass over a whole text, its logits on the CPU.
 pub struct ProbeRun {
@@ -19,41 +19,20 @@ pub struct ProbeRun {
     pub trace: Option<Trace>,
 }
 
-/// Refuses texts the model cannot read in one pass.
-pub fn check_probe(model: &Gpt, ids: &[u32]) -> Result<()> {
-    if ids.is_empty() {
-        return Err(GlassboxError::EmptyPrompt);
-    }
-    if let Some(&id) = ids.iter().find(|&&id| id as usize >= model.vocab_size()) {
-        return Err(GlassboxError::Config(format!(
-            "token id {id} is outside the model's vocabulary of {}",
-            model.vocab_size()
-        )));
-    }
-    if ids.len() > model.context_length() {
-        return Err(GlassboxError::Config(format!(
-            "the text has {} tokens; the model reads at most {} at once",
-            ids.len(),
-            model.context_length()
-        )));
-    }
-    Ok(())
-}
-
 impl ProbeRun {
-    /// One pass of `model` over `ids` (refused as [`check_probe`] refuses), with `options`.
+    /// One pass of `model` over `ids` (refused as [`crate::trace::staged::check_probe`] refuses), with `options`.
+    /// The pass runs in pieces, pausing between them as the host asked ([`StagedPass`]).
     pub async fn run(model: &Gpt, ids: &[u32], options: &ForwardOptions<'_>) -> Result<Self> {
-        check_probe(model, ids)?;
-        let out = model.forward_with(model.token_tensor(&[ids.to_vec()]), options, None);
-        let logits = read_floats(out.logits).await?;
-        let trace = match out.trace {
+        let mut pass = StagedPass::new(model, ids, options, false)?;
+        pass.run_to_end(model).await?;
+        let trace = match pass.take_trace() {
             Some(tensors) => Some(Trace::read(tensors, 0).await?),
             None => None,
         };
         Ok(Self {
             ids: ids.to_vec(),
             vocab: model.vocab_size(),
-            logits,
+            logits: pass.into_logits(),
             trace,
         })
     }
