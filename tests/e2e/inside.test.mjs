@@ -92,10 +92,19 @@ test('shipped model: every view, ablation changes the candidates, ranking is det
   const increases = first.map((r) => Number(r.increase));
   assert.ok(increases.every((v, i) => i === 0 || increases[i - 1] >= v), 'sorted by loss increase');
   assert.deepEqual(await rank(), first, 'deterministic');
-  await page.evaluate(() => {
+  // A 16-head ranking is quick: cancel from the page the moment the button is drawn.
+  await page.evaluate(() => new Promise((resolve) => {
+    const watch = new MutationObserver(() => {
+      const cancel = document.querySelector('[data-testid="head-importance-cancel"]');
+      if (cancel) {
+        watch.disconnect();
+        cancel.click();
+        resolve();
+      }
+    });
+    watch.observe(document.body, { childList: true, subtree: true });
     document.querySelector('[data-testid="head-importance-run"]').click();
-  });
-  await page.getByTestId('head-importance-cancel').click();
+  }));
   await page.getByTestId('head-importance-cancelled').waitFor();
   assert.ok(await page.getByTestId('importance-row').count() < 16, 'cancelled before the end');
 

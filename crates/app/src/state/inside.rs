@@ -418,7 +418,9 @@ impl InsideState {
                     self.state.error.set(Some(e.to_string()));
                     break;
                 }
-                // A head's pass takes several pieces: the list is redrawn once a head is measured.
+                // A head's pass takes several pieces: the list is redrawn once a head is measured,
+                // and drawn before the next, so even a small model's quick ranking shows its
+                // progress and can be cancelled.
                 let (measured, total) = scan.progress();
                 if measured != before.0 {
                     self.importance.set(Importance {
@@ -429,6 +431,7 @@ impl InsideState {
                         ranking: scan.ranking(),
                         cancelled: false,
                     });
+                    yield_to_browser().await;
                 }
             }
             self.importance.update(|i| i.running = false);

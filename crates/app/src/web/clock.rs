@@ -20,6 +20,7 @@ pub fn now_ms() -> f64 {
 /// Lets the browser paint and handle input before the next piece of work.
 pub async fn yield_to_browser() {
     gloo_timers::future::TimeoutFuture::new(0).await;
+    LAST_PAUSE_MS.set(now_ms());
 }
 
 /// The page's pause between pieces of a long analysis (`glassbox_model::pause`): lets the browser
@@ -31,7 +32,6 @@ pub fn pause_if_due() -> Pin<Box<dyn Future<Output = ()>>> {
     Box::pin(async {
         if now_ms() - LAST_PAUSE_MS.get() >= WORK_MS {
             yield_to_browser().await;
-            LAST_PAUSE_MS.set(now_ms());
         }
     })
 }
