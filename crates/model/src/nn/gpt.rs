@@ -227,11 +227,19 @@ impl Gpt {
     }
 
     /// Logits from a (normalised) residual stream: the LM head is the token embedding, transposed.
+    /// It runs as `wte · xᵀ`, the embedding on the left as it is stored: `x · wteᵀ`, a transposed
+    /// 50,257-column right operand, made GPT-2 small's step 14× slower natively (286 ms against
+    /// 20 ms) and its LM head 3× slower in the tab, the same for training the shipped model.
     ///
     /// # Shapes
     /// `x`: `[batch, time, d_model]` → `[batch, time, vocab]`.
     pub fn lm_head(&self, x: Tensor<3>) -> Tensor<3> {
-        x.matmul(self.wte.weight.val().transpose().unsqueeze::<3>())
+        let [batch, time, d_model] = x.dims();
+        let rows = x.reshape([batch * time, d_model]);
+        let logits_by_row = self.wte.weight.val().matmul(rows.transpose());
+        logits_by_row
+            .transpose()
+            .reshape([batch, time, self.vocab_size()])
     }
 }
 
