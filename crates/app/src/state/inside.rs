@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use futures_util::future::{AbortHandle, abortable};
 use glassbox_model::analysis::ablation::{
     AblationEffect, HeadImportance, ImportanceScan, ablation_effect,
 };
@@ -61,10 +62,12 @@ pub enum Job<T> {
     Failed(String),
 }
 
-/// One analysis: its latest result, and a ticket so a late answer to an old question is dropped.
+/// One analysis: its latest result, and the run under way, stopped when another starts.
 pub struct Analysis<T: Send + Sync + 'static> {
     pub job: RwSignal<Job<T>>,
-    ticket: StoredValue<u64>,
+    /// Stops the run under way at its next pause: a superseded pass over GPT-2 would otherwise
+    /// go on taking the page's thread from the one the user is waiting for.
+    running: StoredValue<Option<AbortHandle>>,
 }
 
 impl<T: Send + Sync + 'static> Clone for Analysis<T> {
@@ -78,27 +81,31 @@ impl<T: Send + Sync + 'static> Analysis<T> {
     pub fn new() -> Self {
         Self {
             job: RwSignal::new(Job::Idle),
-            ticket: StoredValue::new(0),
+            running: StoredValue::new(None),
         }
     }
 
-    fn next_ticket(self) -> u64 {
-        self.ticket.update_value(|t| *t += 1);
-        self.ticket.get_value()
+    /// Stops the run under way, if any.
+    fn stop(self) {
+        if let Some(run) = self.running.write_value().take() {
+            run.abort();
+        }
     }
 
-    /// Starts `work` after the browser has painted; its result replaces the current one unless
-    /// another run started meanwhile.
+    /// Starts `work` after the browser has painted, stopping the run under way; its result
+    /// replaces the current one.
     pub fn run<E: std::fmt::Display>(self, work: impl Future<Output = Result<T, E>> + 'static) {
-        let mine = self.next_ticket();
+        self.stop();
         self.job.set(Job::Running);
-        spawn_local(async move {
+        let (work, handle) = abortable(async move {
             yield_to_browser().await;
-            if self.ticket.get_value() != mine {
-                return;
-            }
-            let result = work.await;
-            if self.ticket.get_value() == mine {
+            work.await
+        });
+        self.running.set_value(Some(handle));
+        spawn_local(async move {
+            // Aborted: a newer run or a clear owns the job.
+            if let Ok(result) = work.await {
+                self.running.set_value(None);
                 self.job.set(match result {
                     Ok(value) => Job::Done(Arc::new(value)),
                     Err(e) => Job::Failed(e.to_string()),
@@ -108,7 +115,7 @@ impl<T: Send + Sync + 'static> Analysis<T> {
     }
 
     fn clear(self) {
-        self.next_ticket();
+        self.stop();
         self.job.set(Job::Idle);
     }
 
