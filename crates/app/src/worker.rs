@@ -172,7 +172,7 @@ impl Worker {
         self.elapsed_s = run.record.elapsed_s();
         post(
             &Event::Started {
-                record: run.record.clone(),
+                record: Box::new(run.record.clone()),
                 summary,
                 backend,
             },

@@ -45,7 +45,8 @@ pub enum Event {
     Ready,
     /// A run is set up; `record` holds what it already has (a resumed run's curve).
     Started {
-        record: RunRecord,
+        /// Boxed: the other events, sent every step, stay small.
+        record: Box<RunRecord>,
         summary: String,
         backend: Backend,
     },

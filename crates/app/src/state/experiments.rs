@@ -52,7 +52,7 @@ impl WorkerOwner for ExperimentState {
         match event {
             Event::Started { mut record, .. } => {
                 record.snapshots.clear();
-                update(&mut |v| v.record = Some(record.clone()));
+                update(&mut |v| v.record = Some((*record).clone()));
             }
             Event::Report(mut report) => {
                 report.snapshot = None;

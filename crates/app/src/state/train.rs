@@ -173,7 +173,7 @@ impl TrainState {
                 if self.form.with_untracked(|f| f.start != StartFrom::Scratch) {
                     self.form.update(|f| f.show_shape(&record.settings.model));
                 }
-                self.record.set(Some(record));
+                self.record.set(Some(*record));
                 self.summary.set(Some(summary));
                 self.backend.set(backend);
                 self.scrub.set(None);
