@@ -236,13 +236,13 @@ impl Generator {
         let options = ForwardOptions {
             trace: true,
             head_mask: Some(&self.head_mask),
+            last_logits_only: true,
             ..Default::default()
         };
         let out = self
             .model
             .forward_with(input, &options, Some(&mut self.cache));
-        let [_, n_new, vocab] = out.logits.dims();
-        let logits = read_floats(out.logits.narrow(1, n_new - 1, 1).reshape([vocab])).await?;
+        let logits = read_floats(out.logits.flatten::<1>(0, 2)).await?;
         let trace = read_trace(out.trace, 0).await?;
 
         let index = self.steps.len();
@@ -296,14 +296,14 @@ impl Generator {
         let options = ForwardOptions {
             trace: true,
             head_mask: Some(&self.head_mask),
+            last_logits_only: true,
             ..Default::default()
         };
         let out = self
             .model
             .forward_with(self.model.token_tensor(&rows), &options, None);
-        let [n_beams, n_pos, vocab] = out.logits.dims();
-        let last =
-            read_floats(out.logits.narrow(1, n_pos - 1, 1).reshape([n_beams, vocab])).await?;
+        let vocab = self.model.vocab_size();
+        let last = read_floats(out.logits.flatten::<1>(0, 2)).await?;
         let logits_per_beam: Vec<Vec<f32>> = last.chunks(vocab).map(<[f32]>::to_vec).collect();
         let live_before = search.live.clone();
         search.advance(&logits_per_beam);
@@ -409,6 +409,8 @@ pub async fn window_attention(
     let options = ForwardOptions {
         trace: true,
         head_mask: Some(head_mask),
+        // Only the trace is read.
+        last_logits_only: true,
         ..Default::default()
     };
     let out = model.forward_with(model.token_tensor(&[window.to_vec()]), &options, None);

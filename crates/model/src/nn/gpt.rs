@@ -35,7 +35,7 @@ pub struct Gpt {
 
 /// What a forward pass returns.
 pub struct ForwardOutput {
-    /// `[batch, new, vocab]`.
+    /// `[batch, new, vocab]`; `[batch, 1, vocab]` with [`ForwardOptions::last_logits_only`].
     pub logits: Tensor<3>,
     /// What the pass kept, when tracing.
     pub trace: Option<TraceTensors>,
@@ -50,6 +50,9 @@ pub struct ForwardOptions<'a> {
     pub head_mask: Option<&'a HeadMask>,
     /// The block whose MLP runs without its activation (its linear part only).
     pub linear_mlp: Option<usize>,
+    /// The LM head for the last position only: generation reads no other, and over a long prompt
+    /// GPT-2's head costs more than all its blocks.
+    pub last_logits_only: bool,
 }
 
 /// Held while a model is drawn from a seeded generator: the generator is the backend's, shared by
@@ -143,7 +146,8 @@ impl Gpt {
     /// optionally tracing and ablating heads. The caller keeps `cache.len() + new ≤ context`.
     ///
     /// # Shapes
-    /// `tokens`: `[batch, new]` → logits `[batch, new, vocab]`.
+    /// `tokens`: `[batch, new]` → logits `[batch, new, vocab]` (`[batch, 1, vocab]` for the last
+    /// position only).
     pub fn forward_with(
         &self,
         tokens: Tensor<2, Int>,
@@ -175,9 +179,14 @@ impl Gpt {
             cache.replace(new_kv);
         }
         let x = self.ln_f.forward(x);
+        let read = if options.last_logits_only {
+            x.clone().narrow(1, n_new - 1, 1)
+        } else {
+            x.clone()
+        };
         ForwardOutput {
-            trace: trace.map(|t| t.finish(x.clone())),
-            logits: self.lm_head(x),
+            trace: trace.map(|t| t.finish(x)),
+            logits: self.lm_head(read),
         }
     }
 
@@ -283,6 +292,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn last_logits_only_is_the_last_row_of_every_row_over_two_sequences_and_a_cache() {
+        let model = tiny_model();
+        let rows = [TOKENS.to_vec(), TOKENS.iter().rev().copied().collect()];
+        let vocab = model.vocab_size();
+        let logits = |last_logits_only, tokens: &[Vec<u32>], cache: Option<&mut KvCache>| {
+            let options = ForwardOptions {
+                trace: true,
+                last_logits_only,
+                ..Default::default()
+            };
+            let out = model.forward_with(model.token_tensor(tokens), &options, cache);
+            block_on(read_floats(out.logits)).unwrap()
+        };
+        let every = logits(false, &rows, None);
+        let last = logits(true, &rows, None);
+        let n = TOKENS.len();
+        assert_eq!(last.len(), 2 * vocab);
+        for row in 0..2 {
+            let expected = &every[(row * n + n - 1) * vocab..(row * n + n) * vocab];
+            assert!(max_diff(&last[row * vocab..(row + 1) * vocab], expected) < 1e-6);
+        }
+        // After a cache of all but the last token, the one new position's logits are the same.
+        let mut cache = KvCache::default();
+        logits(true, &[TOKENS[..n - 1].to_vec()], Some(&mut cache));
+        let next = logits(true, &[vec![TOKENS[n - 1]]], Some(&mut cache));
+        assert!(max_diff(&next, &last[..vocab]) < 1e-5);
     }
 
     #[test]

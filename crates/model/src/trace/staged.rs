@@ -176,6 +176,7 @@ impl StagedPass {
                 trace: self.tracer.is_some(),
                 head_mask: Some(&self.mask),
                 linear_mlp: self.linear_mlp,
+                ..Default::default()
             };
             let out = model.run_block(self.next_block, self.stream.clone(), &options);
             self.stream = out.output;
